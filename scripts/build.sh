@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Configures and builds tern in ./build (Release with debug info by default).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir=${TERN_BUILD_DIR:-build}
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="${TERN_BUILD_TYPE:-RelWithDebInfo}" "$@"
+fi
+cmake --build "$build_dir" -j "$(nproc)"

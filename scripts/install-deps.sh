@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing tern needs from Debian 12's packages.
+# Idempotent: installs only what is missing. Uses sudo when not root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libasio-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev
+  libspdlog-dev libfmt-dev libargon2-dev libcrypt-dev libgtest-dev libgmock-dev
+  python3 openssl sqlite3 swaks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null || $sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

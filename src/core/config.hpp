@@ -1,0 +1,104 @@
+// The configuration file (TOML, DESIGN.md "Contract"): parsing and
+// validation. Every error names the file, the key and what is wrong, so that
+// `tern` can print it and exit 2.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace tern {
+
+enum class Protocol { smtp, submission, submissions, pop3, pop3s, imap, imaps };
+
+const char* protocol_name(Protocol protocol) noexcept;
+bool protocol_implicit_tls(Protocol protocol) noexcept;
+
+struct ListenerConfig {
+  Protocol protocol = Protocol::smtp;
+  std::string host;  // IPv4/IPv6 literal or "localhost"
+  std::uint16_t port = 0;
+  std::string address() const;  // host:port, IPv6 in brackets
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";
+  std::string url;
+};
+
+struct TlsConfig {
+  std::filesystem::path cert;  // empty: generate a self-signed pair in data_dir
+  std::filesystem::path key;
+};
+
+struct DnsConfig {
+  std::vector<std::string> servers;  // host:port; empty: the system's resolvers
+};
+
+struct QueueConfig {
+  std::vector<std::chrono::seconds> retry;  // delays between attempts; the last repeats
+  std::chrono::seconds max_age{5 * 24 * 3600};
+  std::chrono::seconds warn_after{0};       // 0: no delay warnings
+};
+
+struct RelayConfig {
+  std::string smarthost;                     // host:port, empty: deliver by MX
+  std::map<std::string, std::string> routes; // domain -> host:port
+};
+
+struct LimitsConfig {
+  std::uint64_t max_message_size = 50ull * 1024 * 1024;
+  std::uint32_t max_recipients = 100;
+  std::uint32_t max_connections = 1000;      // all listeners together
+  std::uint32_t max_connections_per_ip = 50;
+  std::chrono::seconds command_timeout{300}; // RFC 5321 4.5.3.2.7: at least 5 minutes
+  std::chrono::seconds session_timeout{3600};
+  std::chrono::seconds shutdown_grace{10};   // time sessions get to finish on SIGTERM
+};
+
+struct AuthConfig {
+  // Rule 3 (DESIGN.md): passwords only over TLS, unless this allows it for
+  // connections from loopback addresses (for tests and local tools).
+  bool allow_plaintext_loopback = false;
+};
+
+struct Config {
+  std::filesystem::path path;  // the file it came from
+  std::string hostname;
+  std::filesystem::path data_dir;
+  std::string user;            // drop privileges to this user after binding
+  std::string log_level = "info";
+  StoreConfig store;
+  TlsConfig tls;
+  DnsConfig dns;
+  QueueConfig queue;
+  RelayConfig relay;
+  LimitsConfig limits;
+  AuthConfig auth;
+  std::vector<ListenerConfig> listeners;
+};
+
+// Parses TOML text; `source` names the file in messages. Relative paths
+// (data_dir, tls.cert, tls.key) are taken relative to `base_dir`.
+Result<Config> parse_config(std::string_view text, const std::string& source,
+                            const std::filesystem::path& base_dir);
+
+// Reads and parses a file.
+Result<Config> load_config(const std::filesystem::path& path);
+
+// "30s", "5m", "2h", "5d" (a bare number is seconds).
+Result<std::chrono::seconds> parse_duration(std::string_view text);
+
+// "10M", "50MiB", "1G", "1048576".
+Result<std::uint64_t> parse_size(std::string_view text);
+
+// Parses "host:port" / "[v6]:port".
+Result<ListenerConfig> parse_endpoint(std::string_view text);
+
+}  // namespace tern

@@ -1,0 +1,70 @@
+// One client connection: a TCP socket that may be upgraded to TLS (STARTTLS,
+// or at once for implicit-TLS listeners), with a deadline on every read and
+// write. Errors are values (asio::error_code); a passed deadline closes the
+// socket, so the pending operation ends with an error.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tern::net {
+
+struct TlsInfo {
+  std::string version;  // "TLSv1.3"
+  std::string cipher;   // "TLS_AES_256_GCM_SHA384"
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  explicit Connection(asio::ip::tcp::socket socket);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Reads what is available (at most buffer size); 0 bytes with an error at EOF.
+  asio::awaitable<std::pair<asio::error_code, std::size_t>> read_some(char* buffer, std::size_t size,
+                                                                      std::chrono::seconds timeout);
+  asio::awaitable<asio::error_code> write(std::string_view data, std::chrono::seconds timeout);
+  // Server-side TLS handshake; the connection keeps the context alive.
+  asio::awaitable<asio::error_code> start_tls(std::shared_ptr<asio::ssl::context> context,
+                                              std::chrono::seconds timeout);
+  // True when bytes are already waiting on the socket (e.g. a client that
+  // talks before the greeting, or pipelines past STARTTLS).
+  bool has_pending_input();
+
+  bool secure() const { return tls_ != nullptr; }
+  std::optional<TlsInfo> tls_info() const;
+  const std::string& peer_address() const { return peer_address_; }
+  bool peer_is_loopback() const { return peer_loopback_; }
+  void close();
+
+  // A session marks the time it waits for the client's next command, so a
+  // shutdown may close the connection at once instead of waiting.
+  void set_idle(bool idle) { idle_ = idle; }
+  bool idle() const { return idle_; }
+  // Closes from any thread (the close runs on the connection's executor).
+  void close_from_outside();
+
+ private:
+  void arm(std::chrono::seconds timeout);
+  void disarm();
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer deadline_;
+  std::shared_ptr<asio::ssl::context> context_;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  std::string peer_address_;
+  bool peer_loopback_ = false;
+  std::atomic<bool> idle_{false};
+};
+
+}  // namespace tern::net

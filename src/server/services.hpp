@@ -1,0 +1,21 @@
+// What every session may use: the config, the store, TLS contexts and
+// authentication. Owned by the server, shared by all sessions.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "core/config.hpp"
+#include "net/tls.hpp"
+#include "store/store.hpp"
+
+namespace tern::server {
+
+struct Services {
+  const Config& config;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<net::TlsContextHolder> tls;
+  std::atomic<bool> stopping{false};
+};
+
+}  // namespace tern::server

@@ -1,0 +1,207 @@
+// SqliteStore: opening the database (directory, pragmas, migrations, threads)
+// and each Store method as one job on the writer or a reader.
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "core/log.hpp"
+#include "store/sqlite/operations.hpp"
+#include "store/sqlite/schema.hpp"
+
+namespace tern::store::sqlite {
+
+namespace {
+
+Result<void> prepare_directory(const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  if (data_dir.empty()) return make_error(Errc::invalid, "data_dir is not set");
+  std::error_code ec;
+  if (fs::is_directory(data_dir, ec)) return {};
+  if (fs::exists(data_dir, ec)) return make_error(Errc::invalid, fmt::format("{} is not a directory", data_dir));
+  fs::create_directories(data_dir, ec);
+  if (ec) return make_error(Errc::io, fmt::format("cannot create {}: {}", data_dir, ec.message()));
+  // Mail is private: only the owner may enter the directory we created.
+  fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return make_error(Errc::io, fmt::format("cannot restrict {}: {}", data_dir, ec.message()));
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options) {
+  TERN_TRY(prepare_directory(options.data_dir));
+  std::string path = (std::filesystem::path(options.data_dir) / "tern.db").string();
+
+  TERN_TRY_ASSIGN(auto writer_db, Connection::open(path));
+  TERN_TRY_ASSIGN(std::int64_t version, migrate(*writer_db, migrations()));
+
+  std::vector<std::unique_ptr<Connection>> reader_dbs;
+  unsigned readers = options.reader_threads == 0 ? 1 : options.reader_threads;
+  for (unsigned i = 0; i < readers; ++i) {
+    TERN_TRY_ASSIGN(auto reader_db, Connection::open(path, ConnectionOptions{.query_only = true}));
+    reader_dbs.push_back(std::move(reader_db));
+  }
+  log::info("event=store_open backend=sqlite path={} schema_version={} readers={}", log::kv(path), version, readers);
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(path),
+                                                      std::make_unique<Writer>(std::move(writer_db), options.batch_limit),
+                                                      std::make_unique<ReaderPool>(std::move(reader_dbs))));
+}
+
+SqliteStore::SqliteStore(std::string path, std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers)
+    : path_(std::move(path)), writer_(std::move(writer)), readers_(std::move(readers)) {}
+
+SqliteStore::~SqliteStore() { close(); }
+
+void SqliteStore::close() {
+  std::call_once(closed_, [this] {
+    // Writes first: everything already queued is committed and completed.
+    writer_->stop();
+    readers_->stop();
+    log::info("event=store_closed backend=sqlite path={}", log::kv(path_));
+  });
+}
+
+// ---- domains ----
+
+Task<Domain> SqliteStore::add_domain(std::string name) {
+  return write<Domain>([name = std::move(name)](Connection& db) { return ops::add_domain(db, name); });
+}
+
+Task<void> SqliteStore::remove_domain(std::string name) {
+  return write<void>([name = std::move(name)](Connection& db) { return ops::remove_domain(db, name); });
+}
+
+Task<std::vector<Domain>> SqliteStore::list_domains() {
+  return read<std::vector<Domain>>([](Connection& db) { return ops::list_domains(db); });
+}
+
+Task<std::optional<Domain>> SqliteStore::find_domain(std::string name) {
+  return read<std::optional<Domain>>([name = std::move(name)](Connection& db) { return ops::find_domain(db, name); });
+}
+
+// ---- accounts ----
+
+Task<Account> SqliteStore::add_account(std::string address, std::string password_hash) {
+  return write<Account>([address = std::move(address), hash = std::move(password_hash)](Connection& db) {
+    return ops::add_account(db, address, hash);
+  });
+}
+
+Task<void> SqliteStore::set_password(std::string address, std::string password_hash) {
+  return write<void>([address = std::move(address), hash = std::move(password_hash)](Connection& db) {
+    return ops::set_password(db, address, hash);
+  });
+}
+
+Task<void> SqliteStore::remove_account(std::string address) {
+  return write<void>([address = std::move(address)](Connection& db) { return ops::remove_account(db, address); });
+}
+
+Task<std::vector<Account>> SqliteStore::list_accounts() {
+  return read<std::vector<Account>>([](Connection& db) { return ops::list_accounts(db); });
+}
+
+Task<std::optional<Account>> SqliteStore::find_account(std::string address) {
+  return read<std::optional<Account>>(
+      [address = std::move(address)](Connection& db) { return ops::find_account(db, address); });
+}
+
+// ---- aliases ----
+
+Task<Alias> SqliteStore::add_alias(std::string address, std::vector<std::string> targets) {
+  return write<Alias>([address = std::move(address), targets = std::move(targets)](Connection& db) {
+    return ops::add_alias(db, address, targets);
+  });
+}
+
+Task<void> SqliteStore::remove_alias(std::string address) {
+  return write<void>([address = std::move(address)](Connection& db) { return ops::remove_alias(db, address); });
+}
+
+Task<std::vector<Alias>> SqliteStore::list_aliases() {
+  return read<std::vector<Alias>>([](Connection& db) { return ops::list_aliases(db); });
+}
+
+Task<Resolution> SqliteStore::resolve(std::string address) {
+  return read<Resolution>([address = std::move(address)](Connection& db) { return ops::resolve(db, address); });
+}
+
+// ---- mailboxes ----
+
+Task<std::vector<Mailbox>> SqliteStore::list_mailboxes(Id account_id) {
+  return read<std::vector<Mailbox>>([account_id](Connection& db) { return ops::list_mailboxes(db, account_id); });
+}
+
+Task<std::optional<Mailbox>> SqliteStore::find_mailbox(Id account_id, std::string name) {
+  return read<std::optional<Mailbox>>(
+      [account_id, name = std::move(name)](Connection& db) { return ops::find_mailbox(db, account_id, name); });
+}
+
+Task<Mailbox> SqliteStore::create_mailbox(Id account_id, std::string name, std::string special_use) {
+  return write<Mailbox>([account_id, name = std::move(name), special_use = std::move(special_use)](Connection& db) {
+    return ops::create_mailbox(db, account_id, name, special_use);
+  });
+}
+
+// ---- messages ----
+
+Task<DeliveryResult> SqliteStore::deliver(Delivery delivery) {
+  return write<DeliveryResult>(
+      [delivery = std::move(delivery)](Connection& db) { return ops::deliver(db, delivery); });
+}
+
+Task<Placement> SqliteStore::append(Id mailbox_id, NewMessage message, std::uint32_t flags,
+                                    std::vector<std::string> keywords) {
+  return write<Placement>(
+      [mailbox_id, message = std::move(message), flags, keywords = std::move(keywords)](Connection& db) {
+        return ops::append(db, mailbox_id, message, flags, keywords);
+      });
+}
+
+Task<std::vector<MailEntry>> SqliteStore::list_entries(Id mailbox_id) {
+  return read<std::vector<MailEntry>>([mailbox_id](Connection& db) { return ops::list_entries(db, mailbox_id); });
+}
+
+Task<std::string> SqliteStore::read_message(Id message_id) {
+  return read<std::string>([message_id](Connection& db) { return ops::read_message(db, message_id); });
+}
+
+Task<MessageMeta> SqliteStore::message_meta(Id message_id) {
+  return read<MessageMeta>([message_id](Connection& db) { return ops::message_meta(db, message_id); });
+}
+
+Task<std::vector<MailEntry>> SqliteStore::store_flags(Id mailbox_id, std::vector<std::uint32_t> uids, FlagMode mode,
+                                                      std::uint32_t flags, std::vector<std::string> keywords) {
+  return write<std::vector<MailEntry>>(
+      [mailbox_id, uids = std::move(uids), mode, flags, keywords = std::move(keywords)](Connection& db) {
+        return ops::store_flags(db, mailbox_id, uids, mode, flags, keywords);
+      });
+}
+
+Task<std::vector<std::uint32_t>> SqliteStore::expunge(Id mailbox_id, std::vector<std::uint32_t> uids) {
+  return write<std::vector<std::uint32_t>>(
+      [mailbox_id, uids = std::move(uids)](Connection& db) { return ops::expunge(db, mailbox_id, uids); });
+}
+
+// ---- queue ----
+
+Task<std::vector<QueueEntry>> SqliteStore::queue_list() {
+  return read<std::vector<QueueEntry>>([](Connection& db) { return ops::queue_list(db); });
+}
+
+Task<std::optional<QueueEntry>> SqliteStore::queue_get(Id id) {
+  return read<std::optional<QueueEntry>>([id](Connection& db) { return ops::queue_get(db, id); });
+}
+
+Task<void> SqliteStore::queue_remove(Id id) {
+  return write<void>([id](Connection& db) { return ops::queue_remove(db, id); });
+}
+
+Task<std::uint32_t> SqliteStore::queue_retry(std::optional<Id> id, UnixTime now) {
+  return write<std::uint32_t>([id, now](Connection& db) { return ops::queue_retry(db, id, now); });
+}
+
+}  // namespace tern::store::sqlite

@@ -1,0 +1,172 @@
+// The entities of the store, as plain values. Nothing here knows which
+// back end holds them: identifiers are opaque 64-bit integers and times are
+// seconds since the Unix epoch (UTC).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tern::store {
+
+using Id = std::int64_t;
+using UnixTime = std::int64_t;
+
+struct Domain {
+  Id id = 0;
+  std::string name;  // lower case, A-labels for IDNA names
+  UnixTime created = 0;
+};
+
+struct Account {
+  Id id = 0;
+  Id domain_id = 0;
+  std::string address;        // local@domain, domain lower case
+  std::string password_hash;  // "$argon2id$..." or "{SHA512-CRYPT}$6$..." / "$6$..."
+  UnixTime created = 0;
+};
+
+// An alias maps one address, or "@domain" for a catch-all, to targets that are
+// local accounts, other aliases or remote addresses.
+struct Alias {
+  Id id = 0;
+  std::string address;
+  std::vector<std::string> targets;
+};
+
+// The system flags of RFC 9051 2.3.2 as bits; \Recent is per session and not stored.
+namespace flag {
+inline constexpr std::uint32_t seen = 1u << 0;
+inline constexpr std::uint32_t answered = 1u << 1;
+inline constexpr std::uint32_t flagged = 1u << 2;
+inline constexpr std::uint32_t deleted = 1u << 3;
+inline constexpr std::uint32_t draft = 1u << 4;
+}  // namespace flag
+
+struct Mailbox {
+  Id id = 0;
+  Id account_id = 0;
+  std::string name;                 // "INBOX", "Sent", hierarchy separator "/"
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t uidnext = 1;
+  std::uint64_t highestmodseq = 1;
+  bool subscribed = true;
+  std::string special_use;          // RFC 6154 attribute ("\\Sent") or empty
+  std::uint32_t message_count = 0;  // entries currently in the mailbox
+};
+
+// Header fields the protocols need without reparsing the message; computed
+// once at delivery by mime::describe_message. Values are unfolded, raw
+// (RFC 2047 words left encoded), empty when the field is absent.
+struct MessageMeta {
+  std::uint64_t size = 0;          // octets of the whole message
+  std::uint64_t header_size = 0;   // octets of the header section incl. the empty line
+  UnixTime date = 0;               // the Date: field, 0 when absent or unparsable
+  std::string subject;
+  std::string from;
+  std::string sender;
+  std::string reply_to;
+  std::string to;
+  std::string cc;
+  std::string bcc;
+  std::string in_reply_to;
+  std::string message_id;
+};
+
+// A message to be stored: immutable bytes (CRLF line endings) and their meta.
+struct NewMessage {
+  std::string data;
+  UnixTime internal_date = 0;
+  MessageMeta meta;
+};
+
+// One message in one mailbox.
+struct MailEntry {
+  Id mailbox_id = 0;
+  std::uint32_t uid = 0;
+  std::uint64_t modseq = 0;
+  std::uint32_t flags = 0;
+  std::vector<std::string> keywords;
+  Id message_id = 0;
+  std::uint64_t size = 0;
+  UnixTime internal_date = 0;
+};
+
+// ---- queue (store and forward) ----
+
+// RFC 3461 NOTIFY as bits; none means NOTIFY=NEVER was given.
+namespace notify {
+inline constexpr std::uint8_t success = 1u << 0;
+inline constexpr std::uint8_t failure = 1u << 1;
+inline constexpr std::uint8_t delay = 1u << 2;
+inline constexpr std::uint8_t never = 1u << 3;
+}  // namespace notify
+
+enum class RecipientState { pending, delivered, failed };
+
+struct QueueRecipient {
+  std::string address;
+  std::string orcpt;             // RFC 3461 ORCPT, "" when not given
+  std::uint8_t notify = 0;       // bits of notify::, 0 when not given
+  RecipientState state = RecipientState::pending;
+  std::string last_reply;        // the last SMTP reply or error for this recipient
+};
+
+struct OutboundSpec {
+  std::string sender;            // the reverse-path, "" for the null sender <>
+  std::vector<QueueRecipient> recipients;
+  std::string envid;             // RFC 3461 ENVID
+  std::string ret;               // RFC 3461 RET: "FULL", "HDRS" or ""
+  bool smtputf8 = false;         // the message needs SMTPUTF8
+  bool eight_bit = false;        // BODY=8BITMIME
+  std::string auth_user;         // who submitted it, "" for relayed mail
+};
+
+struct QueueEntry {
+  Id id = 0;
+  Id message_id = 0;
+  OutboundSpec spec;
+  UnixTime created = 0;
+  UnixTime next_attempt = 0;
+  std::uint32_t attempts = 0;
+  std::string last_error;
+  std::uint64_t size = 0;
+};
+
+// ---- delivery: one message to local mailboxes and/or the queue, atomically ----
+
+struct LocalTarget {
+  Id account_id = 0;
+  std::string mailbox = "INBOX";
+  std::uint32_t flags = 0;
+};
+
+struct Delivery {
+  NewMessage message;
+  std::vector<LocalTarget> local;
+  std::optional<OutboundSpec> outbound;
+};
+
+struct Placement {
+  Id mailbox_id = 0;
+  std::uint32_t uid = 0;
+};
+
+struct DeliveryResult {
+  Id message_id = 0;
+  std::vector<Placement> placed;
+  std::optional<Id> queue_id;
+};
+
+// Where an address leads (RFC 5321 3.6: aliases expanded, catch-all last).
+struct Resolution {
+  bool local_domain = false;           // the domain is one of ours
+  std::vector<Id> accounts;            // local accounts that receive it
+  std::vector<std::string> external;   // remote addresses it is forwarded to
+  bool found() const { return !accounts.empty() || !external.empty(); }
+};
+
+enum class FlagMode { replace, add, remove };
+
+}  // namespace tern::store

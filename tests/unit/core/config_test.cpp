@@ -1,0 +1,137 @@
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tern {
+namespace {
+
+Result<Config> parse(const std::string& text) { return parse_config(text, "t.toml", "/etc/tern"); }
+
+std::string error_of(const std::string& text) {
+  auto r = parse(text);
+  EXPECT_FALSE(r.ok()) << text;
+  return r ? std::string() : r.error().message;
+}
+
+TEST(Config, FullExample) {
+  auto r = parse(R"(
+hostname = "Mail.Example.TEST"
+data_dir = "var"
+user = "tern"
+[store]
+backend = "sqlite"
+[tls]
+cert = "/etc/ssl/a.pem"
+key = "b.pem"
+[dns]
+servers = ["127.0.0.1:5353"]
+[queue]
+retry = ["1m", "2h"]
+max_age = "3d"
+warn_after = "4h"
+[relay]
+smarthost = "relay.example.net:587"
+[relay.routes]
+"other.test" = "127.0.0.2:25"
+[limits]
+max_message_size = "10M"
+max_recipients = 7
+command_timeout = "30s"
+[auth]
+allow_plaintext_loopback = true
+[[listen]]
+protocol = "smtp"
+address = "127.0.0.1:2525"
+[[listen]]
+protocol = "imaps"
+address = "[::1]:993"
+)");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const Config& c = *r;
+  EXPECT_EQ(c.hostname, "mail.example.test");
+  EXPECT_EQ(c.data_dir, "/etc/tern/var");
+  EXPECT_EQ(c.tls.cert, "/etc/ssl/a.pem");
+  EXPECT_EQ(c.tls.key, "/etc/tern/b.pem");
+  EXPECT_EQ(c.dns.servers.size(), 1u);
+  ASSERT_EQ(c.queue.retry.size(), 2u);
+  EXPECT_EQ(c.queue.retry[1].count(), 7200);
+  EXPECT_EQ(c.queue.max_age.count(), 3 * 86400);
+  EXPECT_EQ(c.queue.warn_after.count(), 4 * 3600);
+  EXPECT_EQ(c.relay.routes.at("other.test"), "127.0.0.2:25");
+  EXPECT_EQ(c.limits.max_message_size, 10u * 1024 * 1024);
+  EXPECT_EQ(c.limits.max_recipients, 7u);
+  EXPECT_EQ(c.limits.command_timeout.count(), 30);
+  EXPECT_TRUE(c.auth.allow_plaintext_loopback);
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[1].protocol, Protocol::imaps);
+  EXPECT_EQ(c.listeners[1].host, "::1");
+  EXPECT_EQ(c.listeners[1].port, 993);
+  EXPECT_EQ(c.listeners[1].address(), "[::1]:993");
+}
+
+TEST(Config, Defaults) {
+  auto r = parse("hostname = \"mx.example.test\"\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->store.backend, "sqlite");
+  EXPECT_EQ(r->data_dir, "/etc/tern/./tern-data");
+  EXPECT_EQ(r->queue.retry.size(), 6u);
+  EXPECT_EQ(r->queue.max_age.count(), 5 * 86400);
+  EXPECT_EQ(r->limits.max_recipients, 100u);
+  EXPECT_FALSE(r->auth.allow_plaintext_loopback);
+}
+
+TEST(Config, ErrorsNameFileAndKey) {
+  EXPECT_NE(error_of("").find("'hostname'"), std::string::npos);
+  EXPECT_NE(error_of("hostname = \"bad host\"").find("'hostname'"), std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\nbogus = 1").find("'bogus': unknown key"), std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[queue]\nretry = []").find("queue.retry"), std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[queue]\nretry = [\"0s\"]").find("queue.retry"), std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[limits]\nmax_recipients = 0").find("limits.max_recipients"),
+            std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[limits]\nmax_message_size = \"huge\"").find("limits.max_message_size"),
+            std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\nstore = 3").find("'store'"), std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[store]\nbackend = \"postgres\"").find("store.url"), std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[[listen]]\nprotocol = \"smtp\"").find("listen[0].address"),
+            std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[[listen]]\nprotocol = \"smtp\"\naddress = \"1.2.3.4:0\"")
+                .find("listen[0].address"),
+            std::string::npos);
+  std::string dup = "hostname = \"a.test\"\n[[listen]]\nprotocol = \"smtp\"\naddress = \"127.0.0.1:25\"\n"
+                    "[[listen]]\nprotocol = \"pop3\"\naddress = \"127.0.0.1:25\"\n";
+  EXPECT_NE(error_of(dup).find("listen[1].address"), std::string::npos);
+  std::string syntax = error_of("hostname = \"a.test");
+  EXPECT_EQ(syntax.rfind("t.toml:1:", 0), 0u) << syntax;
+  for (const auto& e : {error_of(""), error_of("x = 1")}) EXPECT_EQ(e.rfind("t.toml", 0), 0u) << e;
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(parse_duration("45")->count(), 45);
+  EXPECT_EQ(parse_duration("5m")->count(), 300);
+  EXPECT_EQ(parse_duration("2h")->count(), 7200);
+  EXPECT_EQ(parse_duration("5d")->count(), 432000);
+  for (auto bad : {"", "m", "-5m", "5 m", "5w", "1.5h", "99999999999999999999d"})
+    EXPECT_FALSE(parse_duration(bad).ok()) << bad;
+}
+
+TEST(Config, Sizes) {
+  EXPECT_EQ(*parse_size("1024"), 1024u);
+  EXPECT_EQ(*parse_size("25M"), 25u * 1024 * 1024);
+  EXPECT_EQ(*parse_size("2GiB"), 2ull * 1024 * 1024 * 1024);
+  for (auto bad : {"", "M", "12X", "-1", "99999999999G"}) EXPECT_FALSE(parse_size(bad).ok()) << bad;
+}
+
+TEST(Config, Endpoints) {
+  auto v4 = parse_endpoint("127.0.0.1:25");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->host, "127.0.0.1");
+  EXPECT_EQ(v4->port, 25);
+  auto v6 = parse_endpoint("[::1]:143");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  for (auto bad : {"", ":25", "host", "host:", "host:65536", "::1:25", "[::1]25", "[::1]:x"})
+    EXPECT_FALSE(parse_endpoint(bad).ok()) << bad;
+}
+
+}  // namespace
+}  // namespace tern
