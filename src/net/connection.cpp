@@ -27,11 +27,13 @@ Connection::Connection(asio::ip::tcp::socket socket)
 }
 
 void Connection::arm(std::chrono::seconds timeout) {
+  timed_out_ = false;
   deadline_.expires_after(timeout);
   deadline_.async_wait([this](asio::error_code ec) {
     if (!ec) {
+      timed_out_ = true;
       asio::error_code ignored;
-      socket_.close(ignored);
+      socket_.cancel(ignored);
     }
   });
 }

@@ -1,7 +1,8 @@
 // One client connection: a TCP socket that may be upgraded to TLS (STARTTLS,
 // or at once for implicit-TLS listeners), with a deadline on every read and
-// write. Errors are values (asio::error_code); a passed deadline closes the
-// socket, so the pending operation ends with an error.
+// write. Errors are values (asio::error_code); a passed deadline cancels the
+// pending operation (it ends with operation_aborted and timed_out() is set),
+// so the session can still say goodbye.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -41,6 +42,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // talks before the greeting, or pipelines past STARTTLS).
   bool has_pending_input();
 
+  // Whether the last read or write ended because its deadline passed.
+  bool timed_out() const { return timed_out_; }
+
   bool secure() const { return tls_ != nullptr; }
   std::optional<TlsInfo> tls_info() const;
   const std::string& peer_address() const { return peer_address_; }
@@ -65,6 +69,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_address_;
   bool peer_loopback_ = false;
   std::atomic<bool> idle_{false};
+  bool timed_out_ = false;
 };
 
 }  // namespace tern::net

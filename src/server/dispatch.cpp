@@ -1,6 +1,9 @@
 #include "server/dispatch.hpp"
 
+#include <fmt/format.h>
+
 #include "core/log.hpp"
+#include "smtp/session.hpp"
 
 namespace tern::server {
 
@@ -12,6 +15,44 @@ bool protocol_available(Protocol protocol) {
       return true;
     default:
       return false;
+  }
+}
+
+Result<void> init_services(Services& services) {
+  auto authenticator = auth::Authenticator::create();
+  if (!authenticator) return std::move(authenticator).error();
+  services.authenticator = std::move(*authenticator);
+  services.throttle = std::make_unique<auth::LoginThrottle>();
+  return {};
+}
+
+asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
+                                       std::shared_ptr<net::Connection> connection, std::uint64_t id) {
+  switch (protocol) {
+    case Protocol::smtp:
+    case Protocol::submission:
+    case Protocol::submissions: {
+      smtp::SessionEnv env{services.config, protocol, *services.store, *services.tls,
+                           *services.authenticator, *services.throttle, services.stopping};
+      co_await smtp::run_session(env, std::move(connection), id);
+      co_return;
+    }
+    default:
+      log::error("session={} event=unsupported_protocol protocol={}", id, protocol_name(protocol));
+      co_return;
+  }
+}
+
+asio::awaitable<void> refuse_busy(Protocol protocol, net::Connection& connection) {
+  const auto timeout = std::chrono::seconds(5);
+  switch (protocol) {
+    case Protocol::smtp:
+    case Protocol::submission:
+      // RFC 5321 3.1: a server may refuse a connection with 421 in place of 220.
+      co_await connection.write("421 4.7.0 Too many connections, try again later\r\n", timeout);
+      co_return;
+    default:
+      co_return;  // TLS-first and other protocols: just close
   }
 }
 

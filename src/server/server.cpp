@@ -32,7 +32,12 @@ Server::~Server() {
 }
 
 Result<void> Server::bind() {
-  for (const auto& lc : config_.listeners) {
+  for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
+    const auto& lc = config_.listeners[i];
+    if (!protocol_available(lc.protocol))
+      return make_error(Errc::invalid, fmt::format("{}: key 'listen[{}].protocol': {} is not served by this "
+                                                   "version of tern", config_.path.string(), i,
+                                                   protocol_name(lc.protocol)));
     asio::error_code ec;
     asio::ip::tcp::resolver resolver(io_);
     auto endpoints = resolver.resolve(lc.host, std::to_string(lc.port),
@@ -55,7 +60,7 @@ Result<void> Server::bind() {
 }
 
 Result<void> Server::start() {
-  services_ = std::make_unique<Services>(Services{config_, nullptr, nullptr, {}});
+  services_ = std::make_unique<Services>(config_, nullptr, nullptr, nullptr, nullptr);
   net::KeyPairPaths paths{config_.tls.cert, config_.tls.key};
   if (paths.cert.empty()) {
     auto generated = net::ensure_self_signed(config_.data_dir, config_.hostname);

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <memory>
 
+#include "auth/authenticator.hpp"
+#include "auth/throttle.hpp"
 #include "core/config.hpp"
 #include "net/tls.hpp"
 #include "store/store.hpp"
@@ -15,6 +17,8 @@ struct Services {
   const Config& config;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<net::TlsContextHolder> tls;
+  std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<auth::LoginThrottle> throttle;
   std::atomic<bool> stopping{false};
 };
 

@@ -44,10 +44,10 @@ class ServerProtocol {
   ServerProtocol(ProtocolConfig config, Connection connection);
 
   // Queues the "220" greeting; if bytes were fed before this call, the
-  // client spoke before the greeting and gets "554 5.5.0" and Close instead.
+  // client spoke before the greeting and gets "554 5.7.0" and Close instead.
   void start();
   // The session saw the client talk before the greeting (a greet pause):
-  // queues "554 5.5.0" and Close.
+  // queues "554 5.7.0" and Close.
   void client_spoke_early();
 
   void feed(std::string_view bytes);
@@ -105,7 +105,7 @@ class ServerProtocol {
   void refuse(const Refusal& refusal) { refuse(refusal.code, refusal.enhanced, refusal.text); }
   void close_with(unsigned code, std::string_view enhanced, std::string_view text);
   void mark_flush();
-  void expect(Awaiting what, const char* answer);
+  bool expect(Awaiting what, const char* answer);
   bool tls_required() const;
   bool auth_required() const;
   bool auth_offered() const;

@@ -7,12 +7,15 @@ std::vector<BackendFactory> store_backends() {
   return {
       BackendFactory{"sqlite",
                      [](const std::string& location) -> Result<std::unique_ptr<Store>> {
-                       return open_store(StoreOptions{.backend = "sqlite", .data_dir = location});
+                       StoreOptions options;
+                       options.backend = "sqlite";
+                       options.data_dir = location;
+                       return open_store(options);
                      }},
   };
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(store_backends()),
-                         [](const ::testing::TestParamInfo<BackendFactory>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<BackendFactory>& param_info) { return param_info.param.name; });
 
 }  // namespace tern::store::testing

@@ -1,4 +1,7 @@
 // Shared store suite: domains, accounts, aliases and address resolution.
+#include <map>
+#include <set>
+
 #include "store_test_support.hpp"
 
 namespace tern::store::testing {

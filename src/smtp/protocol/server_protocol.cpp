@@ -1,0 +1,292 @@
+// The SMTP server state machine: input framing (command lines, SASL lines,
+// message text, BDAT chunks), reply queueing with RFC 2920 flush points, and
+// the answers the session gives to the protocol's actions.
+// See server_protocol.hpp for the RFCs and the security notes.
+#include "smtp/protocol/server_protocol.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tern::smtp {
+
+ServerProtocol::ServerProtocol(ProtocolConfig config, Connection connection)
+    : config_(std::move(config)), connection_(std::move(connection)), tls_(connection_.tls) {
+  if (config_.postmaster_domain.empty()) config_.postmaster_domain = config_.hostname;
+  // Port 465 is TLS from the first byte, whatever the session could tell.
+  if (config_.mode == Mode::submissions && !tls_) tls_ = TlsInfo{};
+}
+
+void ServerProtocol::start() {
+  if (started_) throw std::logic_error("ServerProtocol::start called twice");
+  started_ = true;
+  if (spoke_early_) {
+    client_spoke_early();
+    return;
+  }
+  group_end_ = true;
+  reply(220, "", config_.hostname + " ESMTP ready");
+}
+
+void ServerProtocol::client_spoke_early() {
+  started_ = true;
+  if (closed_) return;
+  close_with(554, "5.7.0", "Protocol error: the client spoke before the greeting");
+}
+
+void ServerProtocol::feed(std::string_view bytes) {
+  if (closed_) return;
+  if (!started_) {
+    spoke_early_ = true;
+    return;
+  }
+  // Between "220 Ready to start TLS" and the handshake nothing the client
+  // sends in clear may be taken as a command (RFC 3207 4.2).
+  if (awaiting_ == Awaiting::tls) return;
+  in_.append(bytes);
+  process();
+}
+
+std::optional<Action> ServerProtocol::next() {
+  if (out_.empty()) return std::nullopt;
+  Action action = std::move(out_.front());
+  out_.pop_front();
+  return action;
+}
+
+void ServerProtocol::process() {
+  while (!closed_ && awaiting_ == Awaiting::nothing) {
+    bool progressed = false;
+    switch (input_) {
+      case Input::command:
+      case Input::sasl_response: progressed = process_line(); break;
+      case Input::discard_line: progressed = discard_line(); break;
+      case Input::data: progressed = process_data(); break;
+      case Input::chunk: progressed = process_chunk(); break;
+    }
+    if (!progressed) {
+      // The input is exhausted: the client now waits for every reply (RFC 2920 3.2).
+      mark_flush();
+      break;
+    }
+  }
+  compact();
+}
+
+std::size_t ServerProtocol::line_limit() const {
+  if (input_ == Input::sasl_response) return max_auth_octets;
+  std::string_view head(in_.data() + pos_, std::min<std::size_t>(5, in_.size() - pos_));
+  if (head.size() == 5) {
+    std::string upper(head);
+    for (char& c : upper)
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (upper == "AUTH ") return max_auth_octets;
+  }
+  return max_command_octets;
+}
+
+bool ServerProtocol::process_line() {
+  const std::size_t limit = line_limit();
+  const std::size_t lf = in_.find('\n', scan_);
+  if (lf == std::string::npos) {
+    scan_ = in_.size();
+    if (in_.size() - pos_ < limit) return false;
+  }
+  const bool complete = lf != std::string::npos;
+  if (!complete || lf - pos_ + 1 > limit) {
+    // RFC 5321 4.5.3.1.4: too long. The rest of the line is thrown away up to
+    // its LF and never read as a command.
+    pos_ = scan_ = complete ? lf + 1 : in_.size();
+    group_end_ = false;
+    if (input_ == Input::sasl_response) sasl_username_.clear();
+    input_ = complete ? Input::command : Input::discard_line;
+    refuse(500, "5.5.2", "Line too long");
+    return true;
+  }
+  std::string line = in_.substr(pos_, lf - pos_);
+  pos_ = scan_ = lf + 1;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (input_ == Input::sasl_response) handle_sasl_line(line);
+  else handle_command(line);
+  return true;
+}
+
+bool ServerProtocol::discard_line() {
+  const std::size_t lf = in_.find('\n', pos_);
+  if (lf == std::string::npos) {
+    pos_ = scan_ = in_.size();
+    return false;
+  }
+  pos_ = scan_ = lf + 1;
+  input_ = Input::command;
+  return true;
+}
+
+bool ServerProtocol::process_data() {
+  DataReader& body = *transaction_->body;
+  std::string_view available(in_.data() + pos_, in_.size() - pos_);
+  if (available.empty()) return false;
+  pos_ += body.consume(available);
+  scan_ = pos_;
+  if (!body.complete()) return false;
+  input_ = Input::command;
+  finish_message(body);
+  return true;
+}
+
+bool ServerProtocol::process_chunk() {
+  std::string_view available(in_.data() + pos_, in_.size() - pos_);
+  const std::uint64_t take = std::min<std::uint64_t>(chunk_.remaining, available.size());
+  if (take == 0 && chunk_.remaining > 0) return false;
+  const auto octets = static_cast<std::size_t>(take);
+  // RFC 3030 2: the octets of a refused chunk are read and dropped all the same.
+  if (!chunk_.refusal) transaction_->body->consume(available.substr(0, octets));
+  pos_ += octets;
+  scan_ = pos_;
+  chunk_.remaining -= take;
+  if (chunk_.remaining > 0) return false;
+  input_ = Input::command;
+  finish_chunk();
+  return true;
+}
+
+void ServerProtocol::compact() {
+  if (closed_) {
+    std::string().swap(in_);
+    pos_ = scan_ = 0;
+    return;
+  }
+  if (pos_ == 0) return;
+  in_.erase(0, pos_);
+  scan_ -= std::min(scan_, pos_);
+  pos_ = 0;
+}
+
+void ServerProtocol::reply(unsigned code, std::string_view enhanced, std::string_view text) {
+  out_.push_back(action::Reply{format_reply(code, enhanced, text), group_end_});
+}
+
+void ServerProtocol::refuse(unsigned code, std::string_view enhanced, std::string_view text) {
+  reply(code, enhanced, text);
+  if (++errors_ >= config_.max_errors)
+    close_with(421, "4.7.0", config_.hostname + " Too many errors, closing connection");
+}
+
+void ServerProtocol::close_with(unsigned code, std::string_view enhanced, std::string_view text) {
+  group_end_ = true;
+  reply(code, enhanced, text);
+  out_.push_back(action::Close{});
+  closed_ = true;
+  awaiting_ = Awaiting::nothing;
+}
+
+void ServerProtocol::mark_flush() {
+  if (out_.empty()) return;
+  if (auto* last = std::get_if<action::Reply>(&out_.back())) last->flush = true;
+}
+
+bool ServerProtocol::expect(Awaiting what, const char* answer) {
+  if (closed_) return false;  // the connection ended while the session worked on it
+  if (awaiting_ != what) throw std::logic_error(std::string("ServerProtocol::") + answer + " was not asked for");
+  awaiting_ = Awaiting::nothing;
+  group_end_ = false;
+  return true;
+}
+
+bool ServerProtocol::tls_required() const {
+  return config_.mode == Mode::submission && !tls_ && !config_.allow_plaintext_auth;
+}
+
+bool ServerProtocol::auth_required() const { return config_.mode != Mode::smtp; }
+
+bool ServerProtocol::auth_offered() const {
+  return config_.mode != Mode::smtp && (tls_ || config_.allow_plaintext_auth);
+}
+
+void ServerProtocol::tls_established(TlsInfo info) {
+  if (!expect(Awaiting::tls, "tls_established")) return;
+  // RFC 3207 4.2: forget everything learnt in clear, including what the client
+  // pipelined behind STARTTLS (never interpret it).
+  tls_ = std::move(info);
+  std::string().swap(in_);
+  pos_ = scan_ = 0;
+  helo_.clear();
+  esmtp_ = false;
+  auth_user_.clear();
+  transaction_.reset();
+  input_ = Input::command;
+  process();
+}
+
+void ServerProtocol::recipient_checked(RecipientVerdict verdict) {
+  if (!expect(Awaiting::recipient, "recipient_checked")) return;
+  Recipient recipient = std::move(*pending_recipient_);
+  pending_recipient_.reset();
+  switch (verdict) {
+    case RecipientVerdict::accept:
+      transaction_->recipients.push_back(std::move(recipient));
+      reply(250, "2.1.5", "Recipient ok");
+      break;
+    case RecipientVerdict::unknown_user: refuse(550, "5.1.1", "Mailbox unavailable: no such user here"); break;
+    case RecipientVerdict::relay_denied: refuse(550, "5.7.1", "Relay access denied"); break;
+    case RecipientVerdict::not_allowed: refuse(550, "5.7.1", "Recipient address not allowed"); break;
+    case RecipientVerdict::temporary_failure:
+      reply(451, "4.3.0", "Temporary lookup failure, try again later");
+      break;
+  }
+  process();
+}
+
+void ServerProtocol::auth_result(bool ok, std::string account_address) {
+  if (!expect(Awaiting::authentication, "auth_result")) return;
+  if (ok) {
+    auth_user_ = account_address.empty() ? sasl_username_ : std::move(account_address);
+    reply(235, "2.7.0", "Authentication successful");
+  } else {
+    refuse(535, "5.7.8", "Authentication credentials invalid");
+  }
+  sasl_username_.clear();
+  process();
+}
+
+void ServerProtocol::auth_unavailable() {
+  if (!expect(Awaiting::authentication, "auth_unavailable")) return;
+  sasl_username_.clear();
+  reply(454, "4.7.0", "Temporary authentication failure, try again later");
+  process();
+}
+
+void ServerProtocol::delivery_done(const Result<std::string>& outcome) {
+  if (!expect(Awaiting::delivery, "delivery_done")) return;
+  if (outcome) {
+    reply(250, "2.0.0", outcome->empty() ? "Ok: message accepted" : "Ok: queued as " + *outcome);
+  } else {
+    switch (outcome.error().code) {
+      case Errc::invalid:
+        reply(554, "5.6.0", "Message refused: " + outcome.error().message);
+        break;
+      case Errc::not_found:
+      case Errc::already_exists:
+      case Errc::conflict:
+        reply(554, "5.0.0", "Transaction failed");
+        break;
+      case Errc::unavailable:
+      case Errc::io:
+      case Errc::internal:
+        reply(451, "4.3.0", "Local error in processing, try again later");
+        break;
+    }
+  }
+  process();
+}
+
+void ServerProtocol::timed_out() {
+  if (closed_) return;
+  close_with(421, "4.4.2", config_.hostname + " Timeout exceeded, closing connection");
+}
+
+void ServerProtocol::shutting_down() {
+  if (closed_) return;
+  close_with(421, "4.3.2", config_.hostname + " Service shutting down, closing connection");
+}
+
+}  // namespace tern::smtp

@@ -1,0 +1,293 @@
+// The SMTP session coroutine: reads bytes into the protocol, performs its
+// actions in order, and writes the replies (held while a pipelined group is
+// still arriving, RFC 2920). Recipient policy (DESIGN.md rule 2) and the
+// single durable delivery transaction (rule 1) live here.
+#include "smtp/session.hpp"
+
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include <array>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "core/address.hpp"
+#include "core/asio_tuple.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "mime/header.hpp"
+#include "smtp/protocol/policy.hpp"
+#include "smtp/protocol/server_protocol.hpp"
+#include "smtp/protocol/trace.hpp"
+
+namespace tern::smtp {
+
+namespace {
+
+Mode mode_for(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::submission: return Mode::submission;
+    case Protocol::submissions: return Mode::submissions;
+    default: return Mode::smtp;
+  }
+}
+
+std::string postmaster_domain(const std::string& hostname) {
+  // mail.example.org -> example.org: where postmaster@ usually lives.
+  auto dot = hostname.find('.');
+  if (dot != std::string::npos && hostname.find('.', dot + 1) != std::string::npos)
+    return hostname.substr(dot + 1);
+  return hostname;
+}
+
+class Session {
+ public:
+  Session(SessionEnv env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
+      : env_(env), connection_(std::move(connection)), id_(id) {}
+
+  asio::awaitable<void> run() {
+    if (env_.protocol == Protocol::submissions) {
+      auto ec = co_await connection_->start_tls(env_.tls.current(), env_.config.limits.command_timeout);
+      if (ec) {
+        log::info("session={} event=tls_failed error={}", id_, log::kv(ec.message()));
+        co_return;
+      }
+    }
+    protocol_.emplace(make_config(), make_facts());
+    if (connection_->has_pending_input()) {
+      log::warn("session={} event=pregreet peer={}", id_, connection_->peer_address());
+      protocol_->client_spoke_early();
+    } else {
+      protocol_->start();
+    }
+    const auto started = std::chrono::steady_clock::now();
+    std::array<char, 16384> buffer;
+    for (;;) {
+      while (auto action = protocol_->next())
+        if (!co_await perform(*action)) co_return;
+      if (protocol_->closed()) co_return;
+      if (!co_await write_held()) co_return;
+      if (env_.stopping) {
+        protocol_->shutting_down();
+        continue;
+      }
+      if (std::chrono::steady_clock::now() - started > env_.config.limits.session_timeout) {
+        log::info("session={} event=session_timeout", id_);
+        protocol_->timed_out();
+        continue;
+      }
+      connection_->set_idle(protocol_->idle());
+      auto [ec, n] = co_await connection_->read_some(buffer.data(), buffer.size(),
+                                                     env_.config.limits.command_timeout);
+      connection_->set_idle(false);
+      if (ec) {
+        if (connection_->timed_out()) {
+          log::info("session={} event=timeout", id_);
+          protocol_->timed_out();
+          continue;
+        }
+        co_return;  // the client went away
+      }
+      protocol_->feed(std::string_view(buffer.data(), n));
+    }
+  }
+
+ private:
+  ProtocolConfig make_config() const {
+    ProtocolConfig c;
+    c.hostname = env_.config.hostname;
+    c.mode = mode_for(env_.protocol);
+    c.max_message_size = env_.config.limits.max_message_size;
+    c.max_recipients = env_.config.limits.max_recipients;
+    c.tls_available = env_.tls.current() != nullptr;
+    c.allow_plaintext_auth = env_.config.auth.allow_plaintext_loopback && connection_->peer_is_loopback();
+    c.postmaster_domain = postmaster_domain(env_.config.hostname);
+    return c;
+  }
+
+  Connection make_facts() const {
+    Connection facts;
+    facts.peer_address = connection_->peer_address();
+    if (auto info = connection_->tls_info()) facts.tls = TlsInfo{info->version, info->cipher};
+    return facts;
+  }
+
+  asio::awaitable<bool> write_held() {
+    if (held_.empty()) co_return true;
+    std::string out = std::move(held_);
+    held_.clear();
+    auto ec = co_await connection_->write(out, env_.config.limits.command_timeout);
+    co_return !ec;
+  }
+
+  // Performs one action; false ends the session.
+  asio::awaitable<bool> perform(Action& action) {
+    if (auto* reply = std::get_if<action::Reply>(&action)) {
+      held_ += reply->text;
+      if (reply->flush) co_return co_await write_held();
+      co_return true;
+    }
+    if (std::holds_alternative<action::StartTls>(action)) {
+      if (!co_await write_held()) co_return false;
+      auto ec = co_await connection_->start_tls(env_.tls.current(), env_.config.limits.command_timeout);
+      if (ec) {
+        log::info("session={} event=tls_failed error={}", id_, log::kv(ec.message()));
+        co_return false;
+      }
+      auto info = connection_->tls_info();
+      log::info("session={} event=starttls version={} cipher={}", id_, info->version, info->cipher);
+      protocol_->tls_established(TlsInfo{info->version, info->cipher});
+      co_return true;
+    }
+    if (auto* check = std::get_if<action::CheckRecipient>(&action)) {
+      protocol_->recipient_checked(co_await check_recipient(*check));
+      co_return true;
+    }
+    if (auto* login = std::get_if<action::Authenticate>(&action)) {
+      co_await authenticate(*login);
+      co_return true;
+    }
+    if (auto* deliver = std::get_if<action::Deliver>(&action)) {
+      protocol_->delivery_done(co_await deliver_message(*deliver));
+      resolved_.clear();
+      co_return true;
+    }
+    // Close
+    co_await write_held();
+    co_return false;
+  }
+
+  asio::awaitable<RecipientVerdict> check_recipient(const action::CheckRecipient& check) {
+    const std::string key = address::canonical(check.address);
+    auto resolution = co_await env_.store.resolve(key);
+    if (!resolution) {
+      log::error("session={} event=store_error op=resolve error={}", id_, log::kv(resolution.error().message));
+      co_return RecipientVerdict::temporary_failure;
+    }
+    RecipientVerdict verdict = RecipientVerdict::accept;
+    if (resolution->local_domain) {
+      if (looks_like_relay_trick(check.address) && check.auth_user.empty())
+        verdict = RecipientVerdict::not_allowed;
+      else if (!resolution->found())
+        verdict = RecipientVerdict::unknown_user;
+    } else if (check.auth_user.empty()) {
+      verdict = RecipientVerdict::relay_denied;
+    }
+    log::info("session={} event=rcpt to={} verdict={}", id_, log::kv(key), verdict_name(verdict));
+    if (verdict == RecipientVerdict::accept) resolved_[key] = std::move(*resolution);
+    co_return verdict;
+  }
+
+  static const char* verdict_name(RecipientVerdict v) {
+    switch (v) {
+      case RecipientVerdict::accept: return "accept";
+      case RecipientVerdict::unknown_user: return "unknown_user";
+      case RecipientVerdict::relay_denied: return "relay_denied";
+      case RecipientVerdict::not_allowed: return "not_allowed";
+      case RecipientVerdict::temporary_failure: return "temporary_failure";
+    }
+    return "?";
+  }
+
+  asio::awaitable<void> authenticate(const action::Authenticate& login) {
+    const std::string& peer = connection_->peer_address();
+    auto admission = env_.throttle.check(peer, login.username);
+    if (!admission.allowed) {
+      log::warn("session={} event=auth_throttled user={} peer={}", id_, log::kv(login.username), peer);
+      protocol_->auth_result(false, "");
+      co_return;
+    }
+    auto account = co_await env_.authenticator.authenticate(env_.store, login.username, login.password);
+    if (account) {
+      env_.throttle.record_success(peer, login.username);
+      log::info("session={} event=auth_ok mechanism={} user={}", id_, login.mechanism, log::kv(account->address));
+      protocol_->auth_result(true, account->address);
+      co_return;
+    }
+    if (account.error().code != Errc::invalid) {
+      log::error("session={} event=store_error op=authenticate error={}", id_, log::kv(account.error().message));
+      protocol_->auth_unavailable();
+      co_return;
+    }
+    auto delay = env_.throttle.record_failure(peer, login.username);
+    log::warn("session={} event=auth_failed mechanism={} user={} peer={}", id_, login.mechanism,
+              log::kv(login.username), peer);
+    asio::steady_timer pause(co_await asio::this_coro::executor, delay);
+    co_await pause.async_wait(use_tuple);
+    protocol_->auth_result(false, "");
+  }
+
+  asio::awaitable<Result<std::string>> deliver_message(action::Deliver& deliver) {
+    const Envelope& envelope = deliver.envelope;
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    const std::string txid = make_unique_id();
+
+    store::Delivery delivery;
+    std::set<store::Id> accounts;
+    store::OutboundSpec outbound;
+    auto add_outbound = [&](std::string address, const Recipient& r) {
+      outbound.recipients.push_back(store::QueueRecipient{std::move(address), r.orcpt, r.notify, {}, {}});
+    };
+    for (const auto& r : envelope.recipients) {
+      const std::string key = address::canonical(r.address);
+      auto it = resolved_.find(key);
+      if (it == resolved_.end()) continue;  // not accepted at RCPT time
+      const store::Resolution& res = it->second;
+      if (!res.local_domain) {
+        add_outbound(r.address.str(), r);
+        continue;
+      }
+      for (auto account : res.accounts)
+        if (accounts.insert(account).second) delivery.local.push_back(store::LocalTarget{account, "INBOX", 0});
+      for (const auto& external : res.external) add_outbound(external, r);
+    }
+    if (!outbound.recipients.empty()) {
+      outbound.sender = envelope.reverse_path();
+      outbound.envid = envelope.envid;
+      outbound.ret = envelope.ret == Ret::full ? "FULL" : envelope.ret == Ret::headers ? "HDRS" : "";
+      outbound.smtputf8 = envelope.smtputf8;
+      outbound.eight_bit = envelope.body == BodyType::eight_bit_mime;
+      outbound.auth_user = envelope.auth_user;
+      delivery.outbound = std::move(outbound);
+    }
+
+    std::string message;
+    if (!delivery.local.empty()) message += trace::return_path_field(envelope);
+    message += trace::received_field(envelope, env_.config.hostname, txid, now);
+    if (env_.protocol != Protocol::smtp && !envelope.auth_user.empty())
+      message += trace::missing_submission_fields(deliver.message, env_.config.hostname, txid, now);
+    message += deliver.message;
+    store::MessageMeta meta = mime::describe_message(message);
+    delivery.message = store::NewMessage{std::move(message), now, std::move(meta)};
+
+    const std::size_t local_count = delivery.local.size();
+    const std::size_t remote_count = delivery.outbound ? delivery.outbound->recipients.size() : 0;
+    auto result = co_await env_.store.deliver(std::move(delivery));
+    if (!result) {
+      log::error("session={} event=store_error op=deliver id={} error={}", id_, txid,
+                 log::kv(result.error().message));
+      co_return std::move(result).error();
+    }
+    log::info("session={} event=accepted id={} from={} local={} queued={} size={}", id_, txid,
+              log::kv("<" + envelope.reverse_path() + ">"), local_count, remote_count, deliver.message.size());
+    co_return txid;
+  }
+
+  SessionEnv env_;
+  std::shared_ptr<net::Connection> connection_;
+  std::uint64_t id_;
+  std::optional<ServerProtocol> protocol_;  // made once TLS (465) is up
+  std::string held_;
+  std::map<std::string, store::Resolution> resolved_;
+};
+
+}  // namespace
+
+asio::awaitable<void> run_session(SessionEnv env, std::shared_ptr<net::Connection> connection,
+                                  std::uint64_t id) {
+  Session session(env, std::move(connection), id);
+  co_await session.run();
+}
+
+}  // namespace tern::smtp

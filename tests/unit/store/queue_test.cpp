@@ -1,0 +1,197 @@
+// Shared store suite: the outbound queue, persistence across a reopen, and
+// many writers at once.
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "store_test_support.hpp"
+
+namespace tern::store::testing {
+namespace {
+
+OutboundSpec outbound_to(std::vector<std::string> addresses) {
+  OutboundSpec spec;
+  spec.sender = "alice@example.test";
+  for (auto& address : addresses) {
+    QueueRecipient recipient;
+    recipient.address = std::move(address);
+    spec.recipients.push_back(std::move(recipient));
+  }
+  return spec;
+}
+
+TEST_P(StoreTest, OutboundDeliveryIsQueuedWithItsEnvelope) {
+  auto [alice, bob] = add_example_accounts();
+  Delivery delivery;
+  delivery.message = make_message("outbound");
+  delivery.local = {LocalTarget{alice.id, "Sent", flag::seen}};
+  delivery.outbound = outbound_to({"x@remote.test", "y@remote.test"});
+  delivery.outbound->recipients[0].orcpt = "rfc822;x@remote.test";
+  delivery.outbound->recipients[0].notify = notify::failure | notify::delay;
+  delivery.outbound->envid = "ENV1";
+  delivery.outbound->ret = "HDRS";
+  delivery.outbound->smtputf8 = true;
+  delivery.outbound->eight_bit = true;
+  delivery.outbound->auth_user = "alice@example.test";
+  DeliveryResult result = must(store().deliver(delivery));
+  ASSERT_TRUE(result.queue_id.has_value());
+  ASSERT_EQ(result.placed.size(), 1u);
+
+  auto queued = must(store().queue_list());
+  ASSERT_EQ(queued.size(), 1u);
+  const QueueEntry& entry = queued[0];
+  EXPECT_EQ(entry.id, *result.queue_id);
+  EXPECT_EQ(entry.message_id, result.message_id);
+  EXPECT_EQ(entry.size, delivery.message.data.size());
+  EXPECT_EQ(entry.spec.sender, "alice@example.test");
+  EXPECT_EQ(entry.spec.envid, "ENV1");
+  EXPECT_EQ(entry.spec.ret, "HDRS");
+  EXPECT_TRUE(entry.spec.smtputf8);
+  EXPECT_TRUE(entry.spec.eight_bit);
+  EXPECT_EQ(entry.spec.auth_user, "alice@example.test");
+  EXPECT_EQ(entry.attempts, 0u);
+  EXPECT_GT(entry.created, 0);
+  EXPECT_EQ(entry.next_attempt, entry.created) << "a new entry is due at once";
+  ASSERT_EQ(entry.spec.recipients.size(), 2u);
+  EXPECT_EQ(entry.spec.recipients[0].address, "x@remote.test");
+  EXPECT_EQ(entry.spec.recipients[0].orcpt, "rfc822;x@remote.test");
+  EXPECT_EQ(entry.spec.recipients[0].notify, notify::failure | notify::delay);
+  EXPECT_EQ(entry.spec.recipients[0].state, RecipientState::pending);
+  EXPECT_EQ(entry.spec.recipients[1].address, "y@remote.test");
+
+  auto got = must(store().queue_get(entry.id));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->spec.recipients.size(), 2u);
+  EXPECT_FALSE(must(store().queue_get(entry.id + 100)).has_value());
+}
+
+TEST_P(StoreTest, QueueOnlyDeliveryKeepsTheBlobUntilRemoved) {
+  add_example_accounts();
+  Delivery delivery;
+  delivery.message = make_message("relay");
+  delivery.outbound = outbound_to({"far@remote.test"});
+  DeliveryResult result = must(store().deliver(delivery));
+  ASSERT_TRUE(result.queue_id.has_value());
+  EXPECT_TRUE(result.placed.empty());
+  EXPECT_EQ(must(store().read_message(result.message_id)), delivery.message.data);
+
+  must(store().queue_remove(*result.queue_id));
+  EXPECT_TRUE(must(store().queue_list()).empty());
+  EXPECT_EQ(must_fail(store().read_message(result.message_id)).code, Errc::not_found);
+  EXPECT_EQ(must_fail(store().queue_remove(*result.queue_id)).code, Errc::not_found);
+}
+
+TEST_P(StoreTest, QueueBlobSharedWithAMailboxSurvivesEitherRemoval) {
+  auto [alice, bob] = add_example_accounts();
+  Delivery delivery;
+  delivery.message = make_message("both");
+  delivery.local = {LocalTarget{alice.id, "Sent", 0}};
+  delivery.outbound = outbound_to({"far@remote.test"});
+  DeliveryResult result = must(store().deliver(delivery));
+  must(store().queue_remove(*result.queue_id));
+  EXPECT_EQ(must(store().read_message(result.message_id)), delivery.message.data);
+  must(store().expunge(result.placed[0].mailbox_id, {result.placed[0].uid}));
+  EXPECT_EQ(must_fail(store().read_message(result.message_id)).code, Errc::not_found);
+}
+
+TEST_P(StoreTest, QueueRetryMakesEntriesDue) {
+  add_example_accounts();
+  std::vector<Id> ids;
+  for (int i = 0; i < 3; ++i) {
+    Delivery delivery;
+    delivery.message = make_message("q" + std::to_string(i));
+    delivery.outbound = outbound_to({"far@remote.test"});
+    ids.push_back(*must(store().deliver(delivery)).queue_id);
+  }
+  EXPECT_EQ(must(store().queue_retry(ids[1], 5000)), 1u);
+  EXPECT_EQ(must(store().queue_get(ids[1]))->next_attempt, 5000);
+  EXPECT_EQ(must(store().queue_list()).front().id, ids[1]) << "listed in order of the next attempt";
+  EXPECT_EQ(must(store().queue_retry(std::nullopt, 6000)), 3u);
+  for (Id id : ids) EXPECT_EQ(must(store().queue_get(id))->next_attempt, 6000);
+  EXPECT_EQ(must_fail(store().queue_retry(Id{987654}, 1)).code, Errc::not_found);
+}
+
+TEST_P(StoreTest, EverythingSurvivesAReopen) {
+  auto [alice, bob] = add_example_accounts();
+  must(store().add_alias("team@example.test", {"alice@example.test", "bob@example.test"}));
+  Mailbox custom = must(store().create_mailbox(alice.id, "Projects", ""));
+  Delivery delivery;
+  delivery.message = make_message("kept");
+  delivery.local = {LocalTarget{alice.id, "Projects", flag::seen}};
+  delivery.outbound = outbound_to({"far@remote.test"});
+  DeliveryResult result = must(store().deliver(delivery));
+  auto flagged = must(store().store_flags(custom.id, {1}, FlagMode::add, flag::flagged, {"$Kept"}));
+
+  reopen();
+
+  EXPECT_EQ(must(store().list_domains()).size(), 1u);
+  EXPECT_EQ(must(store().list_accounts()).size(), 2u);
+  EXPECT_EQ(must(store().list_aliases()).size(), 1u);
+  auto projects = must(store().find_mailbox(alice.id, "Projects"));
+  ASSERT_TRUE(projects.has_value());
+  EXPECT_EQ(projects->uidvalidity, custom.uidvalidity);
+  EXPECT_EQ(projects->uidnext, 2u);
+  EXPECT_EQ(projects->highestmodseq, flagged.at(0).modseq);
+  auto entries = must(store().list_entries(custom.id));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].flags, flag::seen | flag::flagged);
+  EXPECT_EQ(entries[0].keywords, std::vector<std::string>{"$Kept"});
+  EXPECT_EQ(must(store().read_message(result.message_id)), delivery.message.data);
+  EXPECT_EQ(must(store().queue_list()).size(), 1u);
+  EXPECT_EQ(must(store().resolve("team@example.test")).accounts.size(), 2u);
+}
+
+TEST_P(StoreTest, CallsAfterCloseFailCleanly) {
+  add_example_accounts();
+  store().close();
+  store().close();  // idempotent
+  EXPECT_EQ(must_fail(store().list_domains()).code, Errc::unavailable);
+  EXPECT_EQ(must_fail(store().add_domain("late.test")).code, Errc::unavailable);
+}
+
+TEST_P(StoreTest, ManyThreadsDeliverAtOnce) {
+  auto [alice, bob] = add_example_accounts();
+  constexpr int threads = 8;
+  constexpr int per_thread = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      // Each thread is its own event loop with many deliveries in flight.
+      asio::io_context io;
+      for (int i = 0; i < per_thread; ++i) {
+        asio::co_spawn(
+            io,
+            [&, t, i]() -> asio::awaitable<void> {
+              Delivery delivery;
+              delivery.message = make_message("t" + std::to_string(t) + "-" + std::to_string(i));
+              delivery.local = {LocalTarget{(i % 2 == 0) ? alice.id : bob.id, "INBOX", 0}};
+              auto result = co_await store().deliver(std::move(delivery));
+              if (!result) ++failures;
+            },
+            asio::detached);
+      }
+      io.run();
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(failures.load(), 0);
+
+  std::set<std::string> subjects;
+  for (Id account : {alice.id, bob.id}) {
+    auto entries = must(store().list_entries(mailbox_id(account, "INBOX")));
+    EXPECT_EQ(entries.size(), static_cast<std::size_t>(threads * per_thread / 2));
+    std::uint32_t expected_uid = 1;
+    for (const auto& entry : entries) {
+      EXPECT_EQ(entry.uid, expected_uid++) << "UIDs are dense and ascending";
+      subjects.insert(must(store().message_meta(entry.message_id)).subject);
+    }
+  }
+  EXPECT_EQ(subjects.size(), static_cast<std::size_t>(threads * per_thread));
+}
+
+}  // namespace
+}  // namespace tern::store::testing
