@@ -80,6 +80,15 @@ int main(int argc, char** argv) {
   auto* alias_remove = alias->add_subcommand("remove", "remove an alias");
   alias_remove->add_option("ADDRESS", address)->required();
 
+  std::string mailbox_name;
+  auto* mailbox = app.add_subcommand("mailbox", "inspect an account's mailboxes")->require_subcommand(1);
+  auto* mailbox_list = mailbox->add_subcommand("list", "list mailboxes with message counts");
+  mailbox_list->add_option("ADDRESS", address)->required();
+  auto* mailbox_fetch = mailbox->add_subcommand("fetch", "print one stored message as it is kept");
+  mailbox_fetch->add_option("ADDRESS", address)->required();
+  mailbox_fetch->add_option("MAILBOX", mailbox_name)->required();
+  mailbox_fetch->add_option("UID", name)->required();
+
   auto* queue = app.add_subcommand("queue", "inspect and manage the outbound queue")->require_subcommand(1);
   auto* queue_list = queue->add_subcommand("list", "list queued messages");
   auto* queue_show = queue->add_subcommand("show", "show one queued message");
@@ -136,6 +145,8 @@ int main(int argc, char** argv) {
   else if (alias_add->parsed()) code = tern::admin::alias_add(store, address, targets, io);
   else if (alias_list->parsed()) code = tern::admin::alias_list(store, io);
   else if (alias_remove->parsed()) code = tern::admin::alias_remove(store, address, io);
+  else if (mailbox_list->parsed()) code = tern::admin::mailbox_list(store, address, io);
+  else if (mailbox_fetch->parsed()) code = tern::admin::message_fetch(store, address, mailbox_name, name, io);
   else if (queue_list->parsed()) code = tern::admin::queue_list(store, io);
   else if (queue_show->parsed()) code = tern::admin::queue_show(store, name, io);
   else if (queue_retry->parsed()) code = tern::admin::queue_retry(store, queue_id, io);

@@ -165,6 +165,54 @@ int alias_remove(store::Store& store, const std::string& address, Output io) {
   return 0;
 }
 
+namespace {
+
+Result<store::Account> find_account(store::Store& store, const std::string& address) {
+  auto canonical = canonical_address(address);
+  if (!canonical) return std::move(canonical).error();
+  auto account = run(store.find_account(*canonical));
+  if (!account) return std::move(account).error();
+  if (!*account) return make_error(Errc::not_found, fmt::format("no account {}", *canonical));
+  return **account;
+}
+
+}  // namespace
+
+int mailbox_list(store::Store& store, const std::string& address, Output io) {
+  auto account = find_account(store, address);
+  if (!account) return fail(io, account.error());
+  auto mailboxes = run(store.list_mailboxes(account->id));
+  if (!mailboxes) return fail(io, mailboxes.error());
+  for (const auto& m : *mailboxes)
+    io.out << fmt::format("{} messages={} uidvalidity={} uidnext={} highestmodseq={}{}\n", m.name,
+                          m.message_count, m.uidvalidity, m.uidnext, m.highestmodseq,
+                          m.special_use.empty() ? "" : " special_use=" + m.special_use);
+  return 0;
+}
+
+int message_fetch(store::Store& store, const std::string& address, const std::string& mailbox_name,
+                  const std::string& uid_text, Output io) {
+  auto account = find_account(store, address);
+  if (!account) return fail(io, account.error());
+  std::uint32_t uid = 0;
+  auto [ptr, ec] = std::from_chars(uid_text.data(), uid_text.data() + uid_text.size(), uid);
+  if (ec != std::errc() || ptr != uid_text.data() + uid_text.size() || uid == 0)
+    return fail(io, make_error(Errc::invalid, fmt::format("'{}' is not a UID", uid_text)));
+  auto mailbox = run(store.find_mailbox(account->id, mailbox_name));
+  if (!mailbox) return fail(io, mailbox.error());
+  if (!*mailbox) return fail(io, make_error(Errc::not_found, fmt::format("no mailbox {}", mailbox_name)));
+  auto entries = run(store.list_entries((*mailbox)->id));
+  if (!entries) return fail(io, entries.error());
+  for (const auto& e : *entries) {
+    if (e.uid != uid) continue;
+    auto data = run(store.read_message(e.message_id));
+    if (!data) return fail(io, data.error());
+    io.out << *data;
+    return 0;
+  }
+  return fail(io, make_error(Errc::not_found, fmt::format("no message with UID {} in {}", uid, mailbox_name)));
+}
+
 int queue_list(store::Store& store, Output io) {
   auto entries = run(store.queue_list());
   if (!entries) return fail(io, entries.error());

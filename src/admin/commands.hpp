@@ -32,6 +32,11 @@ int alias_add(store::Store& store, const std::string& address, const std::vector
 int alias_list(store::Store& store, Output io);
 int alias_remove(store::Store& store, const std::string& address, Output io);
 
+// Mailboxes of an account with their counts, and one stored message (raw).
+int mailbox_list(store::Store& store, const std::string& address, Output io);
+int message_fetch(store::Store& store, const std::string& address, const std::string& mailbox,
+                  const std::string& uid, Output io);
+
 int queue_list(store::Store& store, Output io);
 int queue_show(store::Store& store, const std::string& id, Output io);
 int queue_retry(store::Store& store, const std::optional<std::string>& id, Output io);

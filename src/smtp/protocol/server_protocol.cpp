@@ -262,7 +262,7 @@ void ServerProtocol::delivery_done(const Result<std::string>& outcome) {
   } else {
     switch (outcome.error().code) {
       case Errc::invalid:
-        reply(554, "5.6.0", "Message refused: " + outcome.error().message);
+        reply(554, "5.6.0", "Message refused: " + printable(outcome.error().message));
         break;
       case Errc::not_found:
       case Errc::already_exists:

@@ -14,6 +14,10 @@
 // reading again. While an action awaits its answer, buffered commands wait
 // too, so pipelined commands are handled strictly in order.
 //
+// Choices: command lines may end in CRLF or a bare LF (message text may
+// not, see data_reader.hpp); after HELO the ESMTP extensions still work (as
+// in Postfix), only the Received: protocol says "SMTP".
+//
 // Security: command lines are bounded (512 octets, 12288 for AUTH per
 // RFC 4954 4) and the excess is discarded, never interpreted; NUL bytes are
 // refused; bytes pipelined after STARTTLS are discarded (CVE-2011-0411
@@ -36,6 +40,24 @@
 
 namespace tern::smtp {
 
+namespace detail {
+// Outside ServerProtocol so that they are complete types where
+// std::optional needs them (default member initializers of nested classes).
+struct Transaction {
+  MailArguments mail;
+  std::vector<Recipient> recipients;
+  bool chunking = false;  // a BDAT was accepted: DATA is no longer allowed
+  std::optional<DataReader> body;
+};
+
+struct Chunk {
+  std::uint64_t remaining = 0;
+  std::uint64_t size = 0;
+  bool last = false;
+  std::optional<Refusal> refusal;  // consumed and dropped, then refused
+};
+}  // namespace detail
+
 class ServerProtocol {
  public:
   static constexpr std::size_t max_command_octets = 512;  // RFC 5321 4.5.3.1.4, CRLF included
@@ -56,6 +78,12 @@ class ServerProtocol {
   // False while an action awaits its answer or after Close: read no more until then.
   bool wants_input() const { return !closed_ && awaiting_ == Awaiting::nothing; }
   bool closed() const { return closed_; }
+  // Waiting for a command with no mail transaction, no half-read line and
+  // nothing outstanding: a shutdown may close this connection without loss.
+  bool idle() const {
+    return !closed_ && awaiting_ == Awaiting::nothing && input_ == Input::command && !transaction_ &&
+           pos_ == in_.size();
+  }
   bool tls_active() const { return tls_.has_value(); }
   const std::string& authenticated_user() const { return auth_user_; }
 
@@ -78,19 +106,8 @@ class ServerProtocol {
   enum class Input { command, discard_line, sasl_response, data, chunk };
   enum class SaslStep { plain, login_username, login_password };
 
-  struct Transaction {
-    MailArguments mail;
-    std::vector<Recipient> recipients;
-    bool chunking = false;                // a BDAT was accepted: DATA is no longer allowed
-    std::optional<DataReader> body;
-  };
-
-  struct Chunk {
-    std::uint64_t remaining = 0;
-    std::uint64_t size = 0;
-    bool last = false;
-    std::optional<Refusal> refusal;       // consumed and dropped, then refused
-  };
+  using Transaction = detail::Transaction;
+  using Chunk = detail::Chunk;
 
   // server_protocol.cpp: input loop, replies, answers.
   void process();

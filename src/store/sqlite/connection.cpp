@@ -7,6 +7,8 @@
 
 #include <utility>
 
+#include "core/log.hpp"
+
 namespace tern::store::sqlite {
 
 namespace {
@@ -66,11 +68,6 @@ void Statement::bind(int index, Blob value) {
   int rc = value.bytes.empty()
                ? sqlite3_bind_zeroblob(handle_, index, 0)
                : sqlite3_bind_blob64(handle_, index, value.bytes.data(), value.bytes.size(), SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK && bind_status_ == 0) bind_status_ = rc;
-}
-
-void Statement::bind(int index, std::nullopt_t) {
-  int rc = sqlite3_bind_null(handle_, index);
   if (rc != SQLITE_OK && bind_status_ == 0) bind_status_ = rc;
 }
 
@@ -147,7 +144,7 @@ Result<void> Connection::exec(std::string_view sql) {
   if (rc == SQLITE_OK) return {};
   std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
   sqlite3_free(message);
-  return make_error(errc_for(sqlite3_extended_errcode(handle_)), fmt::format("database: {}", detail));
+  return make_error(errc_for(sqlite3_extended_errcode(handle_)), "database error: " + detail);
 }
 
 Result<Statement> Connection::prepare(std::string_view sql) {
@@ -184,8 +181,10 @@ bool Connection::in_transaction() const { return sqlite3_get_autocommit(handle_)
 Error Connection::error(int result_code, std::string_view context) const {
   int extended = sqlite3_extended_errcode(handle_);
   if ((extended & 0xff) != (result_code & 0xff)) extended = result_code;
-  std::string_view what = context.size() > 120 ? context.substr(0, 120) : context;
-  return make_error(errc_for(extended), fmt::format("database: {} (in: {})", sqlite3_errmsg(handle_), what));
+  std::string message = sqlite3_errmsg(handle_);
+  // The statement is for the operator's log; the error itself names only the failure.
+  log::warn("event=store_statement_failed error={} statement={}", log::kv(message), log::kv(context));
+  return make_error(errc_for(extended), "database error: " + message);
 }
 
 }  // namespace tern::store::sqlite

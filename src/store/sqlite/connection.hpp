@@ -63,7 +63,6 @@ class Statement {
   void bind(int index, const std::string& value) { bind(index, std::string_view(value)); }
   void bind(int index, const char* value) { bind(index, std::string_view(value)); }
   void bind(int index, Blob value);
-  void bind(int index, std::nullopt_t);
 
   // True while a row is available, false when done.
   Result<bool> step();

@@ -4,6 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -29,12 +34,22 @@ Result<void> prepare_directory(const std::string& data_dir) {
   return {};
 }
 
+// Creates the database file owner-only before SQLite does; SQLite gives its
+// -wal and -shm files the same permissions as the database file.
+Result<void> prepare_database_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(Errc::io, fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  ::close(fd);
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options) {
   TERN_TRY(prepare_directory(options.data_dir));
   std::string path = (std::filesystem::path(options.data_dir) / "tern.db").string();
 
+  TERN_TRY(prepare_database_file(path));
   TERN_TRY_ASSIGN(auto writer_db, Connection::open(path));
   TERN_TRY_ASSIGN(std::int64_t version, migrate(*writer_db, migrations()));
 

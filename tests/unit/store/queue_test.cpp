@@ -144,6 +144,44 @@ TEST_P(StoreTest, EverythingSurvivesAReopen) {
   EXPECT_EQ(must(store().resolve("team@example.test")).accounts.size(), 2u);
 }
 
+TEST_P(StoreTest, CallerResumesOnItsOwnThread) {
+  add_example_accounts();
+  asio::io_context io;
+  std::thread::id before;
+  std::thread::id after;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        before = std::this_thread::get_id();
+        auto domains = co_await store().list_domains();
+        auto added = co_await store().add_domain("resume.test");
+        after = std::this_thread::get_id();
+        EXPECT_TRUE(domains && added);
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(before, std::this_thread::get_id());
+  EXPECT_EQ(after, before) << "a store call completes on the caller's executor";
+}
+
+TEST_P(StoreTest, BinaryAndEmptyMessagesRoundTrip) {
+  auto [alice, bob] = add_example_accounts();
+  Id inbox = mailbox_id(alice.id, "INBOX");
+  NewMessage binary = make_message("binary");
+  binary.data += std::string("\0\xff\x01 end\r\n", 9);
+  NewMessage empty;
+  Placement first = must(store().append(inbox, binary, 0, {}));
+  Placement second = must(store().append(inbox, empty, 0, {}));
+  auto entries = must(store().list_entries(inbox));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].uid, first.uid);
+  EXPECT_EQ(entries[1].uid, second.uid);
+  EXPECT_EQ(must(store().read_message(entries[0].message_id)), binary.data);
+  EXPECT_EQ(must(store().read_message(entries[1].message_id)), "");
+  EXPECT_EQ(entries[1].size, 0u);
+  EXPECT_GT(entries[1].internal_date, 0) << "a missing internal date becomes the time of storing";
+}
+
 TEST_P(StoreTest, CallsAfterCloseFailCleanly) {
   add_example_accounts();
   store().close();

@@ -55,7 +55,8 @@ TEST(SqliteStore, CreatesAPrivateDataDirectory) {
   struct stat info {};
   ASSERT_EQ(::stat(nested.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0700u);
-  EXPECT_TRUE(std::filesystem::exists(store->path()));
+  ASSERT_EQ(::stat(store->path().c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u) << "the database is readable by its owner only";
   store->close();
 }
 
@@ -249,6 +250,21 @@ TEST(SqliteStore, SharedBlobIsStoredOnce) {
     must(store->expunge(result.placed[i].mailbox_id, {result.placed[i].uid}));
   }
   EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM messages"), 0);
+  store->close();
+}
+
+TEST(SqliteStore, FailedDeliveryLeavesNoBlob) {
+  TempDir dir;
+  auto store = open_sqlite(dir.path());
+  must(store->add_domain("example.test"));
+  Account alice = must(store->add_account("alice@example.test", "h"));
+  Delivery delivery;
+  delivery.message = make_message("half");
+  delivery.local = {LocalTarget{alice.id, "INBOX", 0}, LocalTarget{alice.id + 1000, "INBOX", 0}};
+  EXPECT_EQ(must_fail(store->deliver(delivery)).code, Errc::not_found);
+  EXPECT_EQ(query_int(store->path(), "SELECT COUNT(*) FROM messages"), 0);
+  EXPECT_EQ(query_int(store->path(), "SELECT COUNT(*) FROM entries"), 0);
+  EXPECT_EQ(query_int(store->path(), "SELECT uidnext FROM mailboxes WHERE name = 'INBOX'"), 1);
   store->close();
 }
 
