@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libasio-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev libargon2-dev libcrypt-dev libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev
   python3 openssl sqlite3 swaks
 )
 

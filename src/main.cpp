@@ -110,8 +110,13 @@ int main(int argc, char** argv) {
     std::cerr << "tern: " << config.error().message << '\n';
     return exit_usage;
   }
-  tern::log::init(config->log_level);
-  if (serve_cmd->parsed()) return serve(*config);
+  if (serve_cmd->parsed()) {
+    tern::log::init(config->log_level);
+    return serve(*config);
+  }
+  // The administration verbs print their results; logs only say what went wrong.
+  const bool verbose = config->log_level == "debug" || config->log_level == "trace";
+  tern::log::init(verbose ? config->log_level : "warn");
 
   tern::store::StoreOptions options;
   options.backend = config->store.backend;

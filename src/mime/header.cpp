@@ -105,6 +105,10 @@ std::vector<HeaderField> parse_header(std::string_view header) {
       continue;
     }
     std::string_view name = trim(line.substr(0, colon));
+    if (name.empty()) {
+      in_field = false;
+      continue;
+    }
     fields.push_back(HeaderField{std::string(name), std::string(trim(line.substr(colon + 1)))});
     in_field = true;
   }

@@ -144,6 +144,10 @@ class Session {
       protocol_->recipient_checked(co_await check_recipient(*check));
       co_return true;
     }
+    if (auto* sender = std::get_if<action::CheckSender>(&action)) {
+      protocol_->sender_checked(co_await check_sender(*sender));
+      co_return true;
+    }
     if (auto* login = std::get_if<action::Authenticate>(&action)) {
       co_await authenticate(*login);
       co_return true;
@@ -177,6 +181,24 @@ class Session {
     log::info("session={} event=rcpt to={} verdict={}", id_, log::kv(key), verdict_name(verdict));
     if (verdict == RecipientVerdict::accept) resolved_[key] = std::move(*resolution);
     co_return verdict;
+  }
+
+  // The account may use its own address and the aliases that deliver to it.
+  asio::awaitable<SenderVerdict> check_sender(const action::CheckSender& check) {
+    const std::string key = address::canonical(check.address);
+    if (key == check.auth_user) co_return SenderVerdict::accept;
+    auto account = co_await env_.store.find_account(check.auth_user);
+    auto resolution = co_await env_.store.resolve(key);
+    if (!account || !resolution) {
+      log::error("session={} event=store_error op=check_sender", id_);
+      co_return SenderVerdict::temporary_failure;
+    }
+    bool owned = false;
+    if (*account)
+      for (auto id : resolution->accounts) owned = owned || id == (*account)->id;
+    if (!owned)
+      log::warn("session={} event=sender_refused from={} user={}", id_, log::kv(key), log::kv(check.auth_user));
+    co_return owned ? SenderVerdict::accept : SenderVerdict::not_owned;
   }
 
   static const char* verdict_name(RecipientVerdict v) {

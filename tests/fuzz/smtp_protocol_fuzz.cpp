@@ -87,6 +87,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           protocol.delivery_done(tern::make_error(tern::Errc::unavailable, "busy"));
         else
           protocol.delivery_done(std::string("Q") + std::to_string(deliver->message.size()));
+      } else if (auto* sender = std::get_if<action::CheckSender>(&*action)) {
+        check(!sender->auth_user.empty());
+        protocol.sender_checked(static_cast<SenderVerdict>(verdict_counter++ % 3));
       } else if (std::get_if<action::Close>(&*action)) {
         closed = true;
       }

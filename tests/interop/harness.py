@@ -37,6 +37,44 @@ class Tern:
             raise AssertionError(f"tern {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result
 
+    def cli_bytes(self, *args):
+        """Runs a verb and returns its stdout as bytes (message data is not always text)."""
+        result = subprocess.run([TERN, "--config", self.config, *args], capture_output=True, timeout=60)
+        if result.returncode != 0:
+            raise AssertionError(f"tern {' '.join(args)} exited {result.returncode}: "
+                                 f"{result.stderr.decode(errors='replace')}")
+        return result.stdout
+
+    def mailbox_counts(self, address):
+        """{mailbox name: message count} from `mailbox list ADDRESS`."""
+        counts = {}
+        for line in self.cli("mailbox", "list", address).stdout.splitlines():
+            fields = line.split()
+            if not fields:
+                continue
+            for field in fields[1:]:
+                if field.startswith("messages="):
+                    counts[fields[0]] = int(field.split("=", 1)[1])
+        return counts
+
+    def wait_for_messages(self, address, count, mailbox="INBOX", timeout=30, poll=None):
+        """Waits until the mailbox holds at least `count` messages and returns how many it holds.
+        `poll`, when given, is called now and then while waiting (e.g. to nudge a peer's queue)."""
+        deadline = time.time() + timeout
+        last_poll = time.time()
+        while True:
+            n = self.mailbox_counts(address).get(mailbox, 0)
+            if n >= count or time.time() > deadline:
+                return n
+            if poll is not None and time.time() - last_poll > 3:
+                poll()
+                last_poll = time.time()
+            time.sleep(0.2)
+
+    def fetch(self, address, uid, mailbox="INBOX"):
+        """The stored message (bytes) with that UID."""
+        return self.cli_bytes("mailbox", "fetch", address, mailbox, str(uid))
+
     def add_user(self, address, password):
         domain = address.split("@", 1)[1]
         if domain not in self.cli("domain", "list").stdout.split():
@@ -90,3 +128,126 @@ class Tern:
     def close(self):
         self.kill()
         self.dir.cleanup()
+
+
+# ---------------------------------------------------------------------------
+# Helpers for the protocol tests (test_smtp_*.py). Additive only.
+
+import re  # noqa: E402
+import ssl  # noqa: E402
+
+
+def insecure_tls_context():
+    """A client TLS context that accepts tern's generated self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _mailboxes(tern, address):
+    boxes = {}
+    for line in tern.cli("mailbox", "list", address).stdout.splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        values = dict(f.split("=", 1) for f in fields[1:] if "=" in f)
+        boxes[fields[0]] = values
+    return boxes
+
+
+def mailbox_count(tern, address, mailbox="INBOX"):
+    """Messages in ADDRESS's MAILBOX, from `tern mailbox list`."""
+    return int(_mailboxes(tern, address)[mailbox]["messages"])
+
+
+def fetch(tern, address, uid, mailbox="INBOX"):
+    """The raw stored message (bytes), from `tern mailbox fetch`."""
+    result = subprocess.run([TERN, "--config", tern.config, "mailbox", "fetch", address, mailbox, str(uid)],
+                            capture_output=True, timeout=60)
+    if result.returncode != 0:
+        raise AssertionError(f"mailbox fetch {address} {mailbox} {uid} exited {result.returncode}: "
+                             f"{result.stderr.decode(errors='replace')}")
+    return result.stdout
+
+
+def messages(tern, address, mailbox="INBOX"):
+    """Every stored message of ADDRESS's MAILBOX (raw bytes), in UID order."""
+    uidnext = int(_mailboxes(tern, address)[mailbox]["uidnext"])
+    out = []
+    for uid in range(1, uidnext):
+        result = subprocess.run([TERN, "--config", tern.config, "mailbox", "fetch", address, mailbox, str(uid)],
+                                capture_output=True, timeout=60)
+        if result.returncode == 0:
+            out.append(result.stdout)
+    return out
+
+
+def queue_ids(tern):
+    """The ids of the queue entries, from `tern queue list`."""
+    ids = []
+    for line in tern.cli("queue", "list").stdout.splitlines():
+        if line and not line[0].isspace() and line != "queue is empty":
+            ids.append(line.split()[0])
+    return ids
+
+
+class RawSmtp:
+    """A hand-driven SMTP connection: exact bytes out, replies parsed in."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=5, source_address=None, greeting=True):
+        self.sock = socket.create_connection((host, port), timeout=timeout, source_address=source_address)
+        self.buffer = b""
+        if greeting:
+            code, text = self.reply()
+            if code != 220:
+                raise AssertionError(f"greeting {code} {text!r}")
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def _line(self):
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(f"connection closed; unread {self.buffer!r}")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line.decode("utf-8", errors="replace")
+
+    def reply(self):
+        """One whole (possibly multi-line) reply: (code, text of all lines joined by newlines)."""
+        lines = []
+        while True:
+            line = self._line()
+            if not re.match(r"^\d{3}[ -]", line + " "):
+                raise AssertionError(f"malformed reply line {line!r}")
+            lines.append(line[4:])
+            if len(line) < 4 or line[3] == " ":
+                return int(line[:3]), "\n".join(lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5):
+        """True when the server closes the connection (EOF) within timeout, with nothing more to read."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return self.buffer == b""
+                self.buffer += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return self.buffer == b""
+        except socket.timeout:
+            return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass

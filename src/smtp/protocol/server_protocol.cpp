@@ -217,6 +217,26 @@ void ServerProtocol::tls_established(TlsInfo info) {
   process();
 }
 
+void ServerProtocol::sender_checked(SenderVerdict verdict) {
+  if (!expect(Awaiting::sender, "sender_checked")) return;
+  MailArguments mail = std::move(*pending_mail_);
+  pending_mail_.reset();
+  switch (verdict) {
+    case SenderVerdict::accept:
+      transaction_.emplace();
+      transaction_->mail = std::move(mail);
+      reply(250, "2.1.0", "Sender ok");
+      break;
+    case SenderVerdict::not_owned:
+      refuse(553, "5.7.1", "Sender address not owned by the authenticated user");
+      break;
+    case SenderVerdict::temporary_failure:
+      reply(451, "4.3.0", "Temporary lookup failure, try again later");
+      break;
+  }
+  process();
+}
+
 void ServerProtocol::recipient_checked(RecipientVerdict verdict) {
   if (!expect(Awaiting::recipient, "recipient_checked")) return;
   Recipient recipient = std::move(*pending_recipient_);
@@ -227,7 +247,7 @@ void ServerProtocol::recipient_checked(RecipientVerdict verdict) {
       reply(250, "2.1.5", "Recipient ok");
       break;
     case RecipientVerdict::unknown_user: refuse(550, "5.1.1", "Mailbox unavailable: no such user here"); break;
-    case RecipientVerdict::relay_denied: refuse(550, "5.7.1", "Relay access denied"); break;
+    case RecipientVerdict::relay_denied: refuse(554, "5.7.1", "Relay access denied"); break;
     case RecipientVerdict::not_allowed: refuse(550, "5.7.1", "Recipient address not allowed"); break;
     case RecipientVerdict::temporary_failure:
       reply(451, "4.3.0", "Temporary lookup failure, try again later");

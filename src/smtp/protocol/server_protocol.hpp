@@ -92,6 +92,7 @@ class ServerProtocol {
   // before the handshake is discarded.
   void tls_established(TlsInfo info);
   void recipient_checked(RecipientVerdict verdict);
+  void sender_checked(SenderVerdict verdict);
   void auth_result(bool ok, std::string account_address);
   void auth_unavailable();  // the credential check could not run: 454 4.7.0
   // ok: the message is durable (value: an id for the "250" text, may be empty).
@@ -102,7 +103,7 @@ class ServerProtocol {
   void shutting_down();
 
  private:
-  enum class Awaiting { nothing, tls, recipient, authentication, delivery };
+  enum class Awaiting { nothing, tls, sender, recipient, authentication, delivery };
   enum class Input { command, discard_line, sasl_response, data, chunk };
   enum class SaslStep { plain, login_username, login_password };
 
@@ -170,6 +171,7 @@ class ServerProtocol {
   std::string sasl_username_;
   std::optional<Transaction> transaction_;
   std::optional<Recipient> pending_recipient_;
+  std::optional<MailArguments> pending_mail_;
   Chunk chunk_;
 };
 

@@ -47,6 +47,14 @@ void ServerProtocol::handle_mail(std::string_view arguments) {
   if (auto* refusal = std::get_if<Refusal>(&parsed)) return refuse(*refusal);
   auto& mail = std::get<MailArguments>(parsed);
   if (mail.size && *mail.size > config_.max_message_size) return refuse(552, "5.3.4", too_big_text);
+  // An account may send only as itself or its aliases; the null
+  // reverse-path (notifications, RFC 5321 4.5.5) stays allowed.
+  if (!auth_user_.empty() && mail.sender) {
+    out_.push_back(action::CheckSender{*mail.sender, auth_user_});
+    pending_mail_ = std::move(mail);
+    awaiting_ = Awaiting::sender;
+    return;
+  }
   transaction_.emplace();
   transaction_->mail = std::move(mail);
   reply(250, "2.1.0", "Sender ok");

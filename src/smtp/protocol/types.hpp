@@ -107,10 +107,23 @@ struct Deliver {
 };
 // Write the held replies, then close the connection.
 struct Close {};
+// An authenticated client named this reverse-path: decide whether the account
+// may use it (its own address or an alias of it) and call sender_checked().
+struct CheckSender {
+  address::Address address;
+  std::string auth_user;
+};
 }  // namespace action
 
 using Action = std::variant<action::Reply, action::StartTls, action::CheckRecipient,
-                            action::Authenticate, action::Deliver, action::Close>;
+                            action::Authenticate, action::Deliver, action::Close, action::CheckSender>;
+
+// The session's answer to CheckSender.
+enum class SenderVerdict {
+  accept,             // 250 2.1.0
+  not_owned,          // 553 5.7.1: the account may not send as this address
+  temporary_failure,  // 451 4.3.0
+};
 
 // The session's answer to CheckRecipient.
 enum class RecipientVerdict {

@@ -22,6 +22,7 @@ TEST(Header, UnfoldsAndSkipsJunk) {
   EXPECT_EQ(fields[2].value, "b@c");
   EXPECT_EQ(find_field(fields, "to").value(), "b@c");
   EXPECT_FALSE(find_field(fields, "Body").has_value());
+  EXPECT_TRUE(parse_header("\r:00 +0000\r\n :x\r\n").empty());  // no field has an empty name
 }
 
 TEST(Header, Dates) {

@@ -220,5 +220,28 @@ TEST(SmtpAuth, AuthLinesMayBeLongerThanCommands) {
   EXPECT_EQ(h.codes().back(), "535");
 }
 
+TEST(SmtpAuth, AuthenticatedSenderMustOwnTheAddress) {
+  Harness h = submission_after_tls();
+  h.feed("AUTH PLAIN " + plain_ok + "\r\n");
+  h.clear();
+  // Pipelined: the refused MAIL must not let the RCPT/DATA that follow run.
+  h.feed("MAIL FROM:<boss@example.test>\r\nRCPT TO:<x@elsewhere.example>\r\nDATA\r\n");
+  EXPECT_EQ(h.codes(), (std::vector<std::string>{"553", "503", "503"}));
+  EXPECT_EQ(h.replies[0], "553 5.7.1 Sender address not owned by the authenticated user\r\n");
+  ASSERT_EQ(h.sender_checks.size(), 1u);
+  EXPECT_EQ(h.sender_checks[0].auth_user, "alice@example.test");
+  h.clear();
+  h.sender_verdict = [](const action::CheckSender&) { return SenderVerdict::temporary_failure; };
+  h.feed("MAIL FROM:<alice@example.test>\r\n");
+  EXPECT_EQ(h.last(), "451 4.3.0 Temporary lookup failure, try again later\r\n");
+  h.sender_verdict = [](const action::CheckSender&) { return SenderVerdict::accept; };
+  h.feed("MAIL FROM:<alice@example.test>\r\nRCPT TO:<x@elsewhere.example>\r\n");
+  EXPECT_EQ(h.codes().back(), "250");
+  h.feed("RSET\r\nMAIL FROM:<>\r\n");  // the null reverse-path needs no check
+  EXPECT_EQ(h.last(), "250 2.1.0 Sender ok\r\n");
+  EXPECT_EQ(h.sender_checks.size(), 3u);
+}
+
+
 }  // namespace
 }  // namespace tern::smtp

@@ -56,6 +56,9 @@ struct Harness {
     } else if (auto* deliver = std::get_if<action::Deliver>(&action)) {
       delivered.push_back(std::move(*deliver));
       protocol.delivery_done(delivery_outcome);
+    } else if (auto* sender = std::get_if<action::CheckSender>(&action)) {
+      sender_checks.push_back(*sender);
+      protocol.sender_checked(sender_verdict(*sender));
     } else if (std::get_if<action::Close>(&action)) {
       ++closes;
     }
@@ -82,6 +85,11 @@ struct Harness {
   std::vector<std::string> replies;
   std::vector<bool> flushes;
   std::vector<action::CheckRecipient> checks;
+  std::vector<action::CheckSender> sender_checks;
+  std::function<SenderVerdict(const action::CheckSender&)> sender_verdict =
+      [](const action::CheckSender& c) {
+        return c.address.str() == c.auth_user ? SenderVerdict::accept : SenderVerdict::not_owned;
+      };
   std::vector<action::Authenticate> auths;
   std::vector<action::Deliver> delivered;
   int tls_starts = 0;

@@ -244,7 +244,7 @@ TEST(SmtpProtocol, RecipientVerdictsBecomeReplies) {
   h.clear();
   h.feed("RCPT TO:<nobody@example.test>\r\nRCPT TO:<x@elsewhere.example>\r\nRCPT TO:<a%b@example.test>\r\n"
          "RCPT TO:<later@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n");
-  ASSERT_EQ(h.codes(), (std::vector<std::string>{"550", "550", "550", "451", "250", "354"}));
+  ASSERT_EQ(h.codes(), (std::vector<std::string>{"550", "554", "550", "451", "250", "354"}));
   EXPECT_NE(h.replies[0].find("5.1.1"), std::string::npos);
   EXPECT_NE(h.replies[1].find("5.7.1"), std::string::npos);
   EXPECT_NE(h.replies[2].find("5.7.1"), std::string::npos);
