@@ -8,7 +8,7 @@ packages=(
   libasio-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev libargon2-dev libcrypt-dev libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
-  python3 openssl sqlite3 swaks
+  python3 openssl sqlite3 swaks postfix
 )
 
 missing=()
@@ -24,4 +24,9 @@ sudo=""
 echo "installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q >/dev/null || $sudo apt-get update -q
+if [[ " ${missing[*]} " == *" postfix "* ]]; then
+  # The interop tests run their own private Postfix instances; the system one stays
+  # unconfigured (no /etc/postfix/main.cf), so it neither prompts nor starts.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+fi
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -32,6 +32,7 @@ Server::~Server() {
 }
 
 Result<void> Server::bind() {
+  signals_ = std::make_unique<asio::signal_set>(io_, SIGTERM, SIGINT, SIGHUP);
   for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
     const auto& lc = config_.listeners[i];
     if (!protocol_available(lc.protocol))
@@ -162,9 +163,8 @@ asio::awaitable<void> Server::run_session(Listener& listener, std::shared_ptr<ne
 }
 
 asio::awaitable<void> Server::watch_signals() {
-  asio::signal_set signals(io_, SIGTERM, SIGINT, SIGHUP);
   for (;;) {
-    auto [ec, signal] = co_await signals.async_wait(use_tuple);
+    auto [ec, signal] = co_await signals_->async_wait(use_tuple);
     if (ec) co_return;
     if (signal == SIGHUP) {
       if (auto r = services_->tls->load(); !r) {

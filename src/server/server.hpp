@@ -6,6 +6,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/signal_set.hpp>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -48,6 +49,9 @@ class Server {
   asio::io_context& io_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<Services> services_;
+  // Installed before the first port is bound, so that a SIGTERM that
+  // arrives during start-up is handled, not fatal.
+  std::unique_ptr<asio::signal_set> signals_;
 
   std::mutex sessions_mutex_;
   std::map<std::uint64_t, std::weak_ptr<net::Connection>> sessions_;

@@ -102,7 +102,7 @@ class Postfix:
     """A private Postfix instance that relays everything to tern's SMTP port."""
 
     def __init__(self, tern_port):
-        self.dir = tempfile.TemporaryDirectory(prefix="tern-postfix-")
+        self.dir = tempfile.TemporaryDirectory(prefix="tern-postfix-", dir=traversable_temp_dir())
         self.root = self.dir.name
         os.chmod(self.root, 0o755)  # Postfix's daemons (user postfix) work inside it
         self.conf = os.path.join(self.root, "etc")
@@ -181,6 +181,18 @@ class Postfix:
             self.stop()
         finally:
             self.dir.cleanup()
+
+
+def traversable_temp_dir():
+    """The temp dir, if Postfix's unprivileged daemons can reach into it (TMPDIR might be private), else /tmp."""
+    path = os.path.realpath(tempfile.gettempdir())
+    probe = path
+    while True:
+        if not os.stat(probe).st_mode & 0o001:
+            return "/tmp"
+        if probe == "/":
+            return path
+        probe = os.path.dirname(probe)
 
 
 def alive(pid):
@@ -313,9 +325,7 @@ class PostfixPeerTest(unittest.TestCase):
         # tern refuses the recipient with 550 5.1.1; Postfix bounces without retrying.
         self.wait_for_log(r"to=<nobody@example\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d.*status=bounced "
                           r"\(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 550 5\.1\.1 " % self.tern.ports["smtp"])
-        log = self.postfix.read_log()
-        self.assertNotIn("status=deferred", log, self.diagnostics())
-        self.assertNotIn("status=sent", log.split("to=<nobody@example.test>")[0])
+        self.assertNotIn("status=deferred", self.postfix.read_log(), self.diagnostics())
         # The delivery status notification goes back to the sender, who is a tern user too:
         # tern accepts it with the null reverse path.
         self.wait_for(self.SENDER, 1)
