@@ -118,6 +118,21 @@ class Tern:
         self.process = None
         return code
 
+    def send_sigterm(self):
+        """SIGTERM without waiting (see wait())."""
+        self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout=15):
+        """Waits for the server to exit on its own; its exit code."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("tern did not exit within %ss" % timeout)
+        self.log.close()
+        self.process = None
+        return code
+
     def kill(self):
         if self.process is not None:
             self.process.kill()
@@ -245,6 +260,12 @@ class RawSmtp:
             return self.buffer == b""
         except socket.timeout:
             return False
+
+    def starttls(self, context=None, server_hostname="mail.example.test"):
+        """After a "220" to STARTTLS: the TLS handshake on the same connection."""
+        if self.buffer:
+            raise AssertionError(f"bytes after the STARTTLS reply: {self.buffer!r}")
+        self.sock = (context or insecure_tls_context()).wrap_socket(self.sock, server_hostname=server_hostname)
 
     def close(self):
         try:

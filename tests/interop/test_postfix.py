@@ -10,8 +10,10 @@ Needs root (Postfix's master runs as root and drops privileges) and the
 Debian `postfix` package (scripts/install-deps.sh installs it). Without them
 the test skips, except under CI (CI=true), where it fails.
 """
+import base64
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -341,8 +343,6 @@ class PostfixPeerTest(unittest.TestCase):
         self.wait_for_log(r"to=<bob@example\.test>.*status=sent \(250 2\.0\.0")
 
     def test_8bit_body_and_2mb_attachment_arrive_intact(self):
-        import base64
-        import random
         rng = random.Random(5321)
         payload = bytes(rng.getrandbits(8) for _ in range(2 * 1024 * 1024))
         encoded = base64.encodebytes(payload)  # 76-character lines
