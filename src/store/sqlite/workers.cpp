@@ -27,17 +27,12 @@ Result<void> run_guarded(Job& job, Connection& db) {
   }
 }
 
-// ---- Writer ----
+// ---- JobQueue ----
 
-Writer::Writer(std::unique_ptr<Connection> db, std::size_t batch_limit)
-    : db_(std::move(db)), batch_limit_(batch_limit == 0 ? 1 : batch_limit), thread_([this] { run(); }) {}
-
-Writer::~Writer() { stop(); }
-
-void Writer::submit(std::unique_ptr<Job> job) {
+void JobQueue::push(std::unique_ptr<Job> job) {
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_) {
+    if (!closed_) {
       queue_.push_back(std::move(job));
       wake_.notify_one();
       return;
@@ -47,12 +42,36 @@ void Writer::submit(std::unique_ptr<Job> job) {
   job->complete();
 }
 
-void Writer::stop() {
+bool JobQueue::take(std::vector<std::unique_ptr<Job>>& out, std::size_t limit) {
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+  if (queue_.empty()) return false;
+  while (!queue_.empty() && out.size() < limit) {
+    out.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return true;
+}
+
+void JobQueue::close() {
   {
     std::lock_guard lock(mutex_);
-    stopping_ = true;
+    closed_ = true;
   }
   wake_.notify_all();
+}
+
+// ---- Writer ----
+
+Writer::Writer(std::unique_ptr<Connection> db, std::size_t batch_limit)
+    : db_(std::move(db)), batch_limit_(batch_limit == 0 ? 1 : batch_limit), thread_([this] { run(); }) {}
+
+Writer::~Writer() { stop(); }
+
+void Writer::submit(std::unique_ptr<Job> job) { queue_.push(std::move(job)); }
+
+void Writer::stop() {
+  queue_.close();
   if (thread_.joinable()) thread_.join();
   db_.reset();
 }
@@ -63,16 +82,8 @@ WriterStats Writer::stats() const {
 
 void Writer::run() {
   std::vector<std::unique_ptr<Job>> batch;
-  while (true) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued has run
-      while (!queue_.empty() && batch.size() < batch_limit_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+  // Returns once stopping and everything queued has run.
+  while (queue_.take(batch, batch_limit_)) {
     run_batch(batch);
     batch.clear();
   }
@@ -146,25 +157,10 @@ ReaderPool::ReaderPool(std::vector<std::unique_ptr<Connection>> connections) : c
 
 ReaderPool::~ReaderPool() { stop(); }
 
-void ReaderPool::submit(std::unique_ptr<Job> job) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(job));
-      wake_.notify_one();
-      return;
-    }
-  }
-  job->fail(closed_error());
-  job->complete();
-}
+void ReaderPool::submit(std::unique_ptr<Job> job) { queue_.push(std::move(job)); }
 
 void ReaderPool::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  queue_.close();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
@@ -172,15 +168,10 @@ void ReaderPool::stop() {
 }
 
 void ReaderPool::run(Connection& db) {
-  while (true) {
-    std::unique_ptr<Job> job;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
+  std::vector<std::unique_ptr<Job>> taken;
+  while (queue_.take(taken, 1)) {
+    std::unique_ptr<Job> job = std::move(taken.front());
+    taken.clear();
     if (auto begun = db.exec("BEGIN"); !begun) {
       job->fail(std::move(begun).error());
     } else {

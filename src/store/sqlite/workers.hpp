@@ -45,6 +45,24 @@ class Job {
 // that one faulty job cannot stop the thread every other caller waits on.
 Result<void> run_guarded(Job& job, Connection& db);
 
+// The jobs waiting for a store thread. Once closed, push() refuses new jobs
+// and take() hands out what is left, then reports the end.
+class JobQueue {
+ public:
+  // Queues the job; once closed, completes it at once with Errc::unavailable.
+  void push(std::unique_ptr<Job> job);
+  // Waits for work, then moves up to `limit` jobs into `out`; false when the
+  // queue is closed and empty.
+  bool take(std::vector<std::unique_ptr<Job>>& out, std::size_t limit);
+  void close();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Job>> queue_;
+  bool closed_ = false;
+};
+
 struct WriterStats {
   std::uint64_t jobs = 0;         // write jobs run
   std::uint64_t failed_jobs = 0;  // of which rolled back to their savepoint or lost to a failed commit
@@ -71,10 +89,7 @@ class Writer {
 
   std::unique_ptr<Connection> db_;
   const std::size_t batch_limit_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::unique_ptr<Job>> queue_;
-  bool stopping_ = false;
+  JobQueue queue_;
   std::atomic<std::uint64_t> jobs_{0};
   std::atomic<std::uint64_t> failed_jobs_{0};
   std::atomic<std::uint64_t> commits_{0};
@@ -96,10 +111,7 @@ class ReaderPool {
   void run(Connection& db);
 
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::unique_ptr<Job>> queue_;
-  bool stopping_ = false;
+  JobQueue queue_;
   std::vector<std::thread> threads_;
 };
 
