@@ -2,11 +2,12 @@
 tern. Pipelining, talking before the greeting, SMTP smuggling, overlong and
 NUL-bearing lines, BDAT chunking, STARTTLS command injection, the error limit,
 and a well-behaved session that keeps being served next to the bad ones."""
+import base64
 import smtplib
 import socket
 import unittest
 
-from harness import RawSmtp, Tern, fetch, mailbox_count, messages
+from harness import RawSmtp, Tern, fetch, insecure_tls_context, mailbox_count, messages
 
 ALICE = "alice@example.test"
 BOB = "bob@example.test"
@@ -67,6 +68,54 @@ class SmtpRaw(unittest.TestCase):
         self.assertTrue(c.closed())
         self.assertEqual(self.count(), before + 1)
         self.assertTrue(messages(self.tern, ALICE)[-1].endswith(b"\r\n\r\n.dot-stuffed line\r\n"))
+        # A client that does not wait for the 354 (the text right behind DATA, in the same write).
+        c = self.session()
+        c.send(f"MAIL FROM:<p@origin.test>\r\nRCPT TO:<{ALICE}>\r\nDATA\r\nSubject: eager\r\n\r\n"
+               f"RSET\r\n.\r\nQUIT\r\n")
+        self.assertEqual([c.reply()[0] for _ in range(5)], [250, 250, 354, 250, 221])
+        self.assertEqual(self.count(), before + 2)
+        self.assertTrue(messages(self.tern, ALICE)[-1].endswith(b"Subject: eager\r\n\r\nRSET\r\n"))
+
+    def test_thousands_of_pipelined_commands(self):
+        c = self.session()
+        c.send("NOOP\r\n" * 3000 + "RSET\r\n")
+        for _ in range(3000):
+            self.assertEqual(c.reply(), (250, "2.0.0 Ok"))
+        self.assert_reply(c.reply(), 250, "2.0.0")
+        self.assert_reply(c.cmd("QUIT"), 221)
+
+    def test_auth_exchange_edge_cases(self):
+        def tls_session():
+            c = RawSmtp(self.tern.ports["submissions"], greeting=False)
+            self.addCleanup(c.close)
+            c.sock = insecure_tls_context().wrap_socket(c.sock, server_hostname="mail.example.test")
+            self.assertEqual(c.reply()[0], 220)
+            self.assertEqual(c.cmd("EHLO client.origin.test")[0], 250)
+            return c
+
+        def b64(text):
+            return base64.b64encode(text.encode()).decode()
+
+        c = tls_session()
+        # An authorization identity other than the authenticated one is not granted.
+        self.assert_reply(c.cmd("AUTH PLAIN " + b64(f"{BOB}\0{ALICE}\0alice-pw")), 535, "5.7.8")
+        self.assert_reply(c.cmd("MAIL FROM:<alice@example.test>"), 530, "5.7.0")
+        self.assert_reply(c.cmd("AUTH PLAIN"), 334)
+        self.assert_reply(c.cmd("*"), 501)  # cancelled
+        self.assert_reply(c.cmd("AUTH LOGIN"), 334)
+        self.assert_reply(c.cmd("!!not base64!!"), 501, "5.5.2")
+        self.assert_reply(c.cmd("AUTH CRAM-MD5"), 504)
+        self.assert_reply(c.cmd("AUTH PLAIN " + "A" * 13000), 500, "5.5.2")
+        # Then the same session authenticates (user name case-insensitive), LOGIN step by step.
+        self.assert_reply(c.cmd("AUTH LOGIN"), 334)
+        self.assert_reply(c.cmd(b64("ALICE@Example.Test")), 334)
+        self.assert_reply(c.cmd(b64("alice-pw")), 235, "2.7.0")
+        # An account sends only as itself (docs/smtp.md), or with the null reverse-path.
+        self.assert_reply(c.cmd(f"MAIL FROM:<{BOB}>"), 553, "5.7.1")
+        self.assert_reply(c.cmd("MAIL FROM:<>"), 250)
+        self.assert_reply(c.cmd("RSET"), 250)
+        self.assert_reply(c.cmd(f"MAIL FROM:<{ALICE.upper()}>"), 250)
+        self.assert_reply(c.cmd("QUIT"), 221)
 
     def test_client_talking_before_greeting_is_refused(self):
         # tern has no greet pause, so whether the bytes arrive before the
@@ -199,6 +248,7 @@ class SmtpRaw(unittest.TestCase):
         c.send(b"STARTTLS\r\nMAIL FROM:<injected@origin.test>\r\n")
         self.assert_reply(c.reply(), 220, "2.0.0")
         c.starttls()
+        self.assert_reply(c.cmd("MAIL FROM:<a@origin.test>"), 503, "5.5.1")  # RFC 3207 4.2: EHLO again first
         code, text = c.cmd("EHLO client.origin.test")
         self.assertEqual(code, 250)
         self.assertTrue(text.startswith("mail.example.test"), text)
