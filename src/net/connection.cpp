@@ -68,6 +68,18 @@ asio::awaitable<asio::error_code> Connection::start_tls(std::shared_ptr<asio::ss
   co_return ec;
 }
 
+asio::awaitable<asio::error_code> Connection::start_tls_client(std::shared_ptr<asio::ssl::context> context,
+                                                               const std::string& server_name,
+                                                               std::chrono::seconds timeout) {
+  context_ = std::move(context);
+  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *context_);
+  if (!server_name.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str());
+  arm(timeout);
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+  disarm();
+  co_return ec;
+}
+
 bool Connection::has_pending_input() {
   asio::error_code ec;
   if (tls_ && SSL_pending(tls_->native_handle()) > 0) return true;
@@ -95,6 +107,17 @@ void Connection::close_from_outside() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     asio::error_code ignored;
     self->socket_.close(ignored);
+  });
+}
+
+}  // namespace tern::net
+
+namespace tern::net {
+
+void Connection::interrupt() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    asio::error_code ignored;
+    self->socket_.cancel(ignored);
   });
 }
 

@@ -38,6 +38,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Server-side TLS handshake; the connection keeps the context alive.
   asio::awaitable<asio::error_code> start_tls(std::shared_ptr<asio::ssl::context> context,
                                               std::chrono::seconds timeout);
+  // Client-side TLS handshake (outbound SMTP's STARTTLS); `server_name` is
+  // sent as SNI. Whether the peer's certificate is checked is the context's
+  // business (make_client_context: opportunistic, not verified).
+  asio::awaitable<asio::error_code> start_tls_client(std::shared_ptr<asio::ssl::context> context,
+                                                     const std::string& server_name, std::chrono::seconds timeout);
   // True when bytes are already waiting on the socket (e.g. a client that
   // talks before the greeting, or pipelines past STARTTLS).
   bool has_pending_input();
@@ -57,6 +62,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool idle() const { return idle_; }
   // Closes from any thread (the close runs on the connection's executor).
   void close_from_outside();
+  // Cancels a pending read or write from any thread; the session sees
+  // operation_aborted and may still say goodbye (shutdown).
+  void interrupt();
 
  private:
   void arm(std::chrono::seconds timeout);

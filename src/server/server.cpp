@@ -186,8 +186,9 @@ asio::awaitable<void> Server::shutdown() {
     asio::error_code ignored;
     listener->acceptor.close(ignored);
   }
-  // Sessions see `stopping` and end after their current command; idle ones
-  // are woken by closing their connection once the grace period is over.
+  // Sessions see `stopping` and end once idle (between transactions); idle
+  // ones are woken to say goodbye; the rest are closed when the grace period
+  // is over.
   auto deadline = std::chrono::steady_clock::now() + config_.limits.shutdown_grace;
   asio::steady_timer timer(io_);
   for (;;) {
@@ -199,8 +200,10 @@ asio::awaitable<void> Server::shutdown() {
     }
     if (open.empty()) break;
     bool late = std::chrono::steady_clock::now() >= deadline;
-    for (auto& c : open)
-      if (late || c->idle()) c->close_from_outside();
+    for (auto& c : open) {
+      if (late) c->close_from_outside();
+      else if (c->idle()) c->interrupt();  // wakes the session to send its goodbye
+    }
     timer.expires_after(std::chrono::milliseconds(50));
     co_await timer.async_wait(use_tuple);
   }

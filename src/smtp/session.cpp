@@ -68,7 +68,8 @@ class Session {
         if (!co_await perform(*action)) co_return;
       if (protocol_->closed()) co_return;
       if (!co_await write_held()) co_return;
-      if (env_.stopping) {
+      // A transaction in progress may finish within the grace period.
+      if (env_.stopping && protocol_->idle()) {
         protocol_->shutting_down();
         continue;
       }
@@ -82,6 +83,7 @@ class Session {
                                                      env_.config.limits.command_timeout);
       connection_->set_idle(false);
       if (ec) {
+        if (ec == asio::error::operation_aborted && env_.stopping && !connection_->timed_out()) continue;
         if (connection_->timed_out()) {
           log::info("session={} event=timeout", id_);
           protocol_->timed_out();

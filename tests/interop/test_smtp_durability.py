@@ -173,13 +173,7 @@ class SmtpGracefulStop(unittest.TestCase):
         busy.send(b"last part\r\n.\r\n")
         self.finish_in_flight(busy, b"first part\r\nlast part\r\n")
 
-    # BUG (shutdown cuts DATA short): after SIGTERM the session loop
-    # (src/smtp/session.cpp, `if (env_.stopping) protocol_->shutting_down()`)
-    # answers "421 4.3.2" and closes as soon as it has read ANY bytes, even in
-    # the middle of the message text, instead of only between transactions;
-    # shutdown_grace is not honoured for a message that arrives in more than
-    # one read, and the transaction is lost.
-    @unittest.expectedFailure
+    # The grace period covers a message whose text arrives in several reads.
     def test_sigterm_lets_a_message_arriving_in_pieces_finish(self):
         busy = self.in_flight()
         busy.send(b"second part\r\n")
