@@ -99,20 +99,12 @@ void Connection::close() {
   socket_.close(ignored);
 }
 
-}  // namespace tern::net
-
-namespace tern::net {
-
 void Connection::close_from_outside() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     asio::error_code ignored;
     self->socket_.close(ignored);
   });
 }
-
-}  // namespace tern::net
-
-namespace tern::net {
 
 void Connection::interrupt() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
