@@ -5,7 +5,7 @@
 // Security: every command passes check_gates() (EHLO first, STARTTLS first on
 // the submission port, AUTH first where required) before any handler runs.
 #include "core/base64.hpp"
-#include "smtp/protocol/sasl.hpp"
+#include "auth/sasl.hpp"
 #include "smtp/protocol/server_protocol.hpp"
 
 namespace tern::smtp {
@@ -129,57 +129,42 @@ void ServerProtocol::handle_auth(std::string_view arguments) {
     return refuse(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]");
   if (mechanism != "PLAIN" && mechanism != "LOGIN")
     return refuse(504, "5.5.4", "Unrecognized authentication mechanism");
+  std::optional<std::string_view> initial;
+  if (!parts.arguments.empty()) initial = parts.arguments;
+  auto exchange = auth::SaslExchange::start(mechanism, initial);
+  if (!exchange) return refuse(504, "5.5.4", "Unrecognized authentication mechanism");
   sasl_mechanism_ = mechanism;
-  sasl_step_ = mechanism == "PLAIN" ? SaslStep::plain : SaslStep::login_username;
-  if (parts.arguments.empty()) {
-    input_ = Input::sasl_response;
-    reply(334, "", mechanism == "PLAIN" ? std::string_view{} : sasl::login_username_prompt);
-    return;
-  }
-  // RFC 4954 4: "=" is an initial response of zero length.
-  if (parts.arguments == "=") return continue_sasl(std::string());
-  auto decoded = base64::decode(parts.arguments);
-  if (!decoded) return end_sasl(Refusal{501, "5.5.2", "Cannot decode the initial response"});
-  continue_sasl(std::move(*decoded));
+  sasl_.emplace(std::move(*exchange));
+  follow_sasl(sasl_->first_step());
 }
 
 void ServerProtocol::handle_sasl_line(std::string_view line) {
   group_end_ = true;  // the client waits for every step of the exchange
-  if (line == "*") return end_sasl(Refusal{501, "5.7.0", "Authentication cancelled"});
-  auto decoded = base64::decode(line);
-  if (!decoded) return end_sasl(Refusal{501, "5.5.2", "Cannot decode the response"});
-  continue_sasl(std::move(*decoded));
+  follow_sasl(sasl_->step(line));
 }
 
-void ServerProtocol::continue_sasl(std::string decoded) {
-  switch (sasl_step_) {
-    case SaslStep::plain: {
-      auto plain = sasl::split_plain(decoded);
-      if (!plain) return end_sasl(Refusal{501, "5.5.2", "Malformed PLAIN response"});
-      // No logins on behalf of someone else: the authorization identity, when
-      // given, must be the user itself.
-      if (!plain->authzid.empty() && plain->authzid != plain->authcid)
-        return end_sasl(Refusal{535, "5.7.8", "Authentication credentials invalid"});
-      return request_authentication("PLAIN", std::move(plain->authcid), std::move(plain->password));
-    }
-    case SaslStep::login_username:
-      if (!sasl::valid_login_field(decoded, sasl::max_username_octets))
-        return end_sasl(Refusal{501, "5.5.2", "Malformed user name"});
-      sasl_username_ = std::move(decoded);
-      sasl_step_ = SaslStep::login_password;
-      input_ = Input::sasl_response;
-      group_end_ = true;
-      return reply(334, "", sasl::login_password_prompt);
-    case SaslStep::login_password:
-      if (!sasl::valid_login_field(decoded, sasl::max_password_octets))
-        return end_sasl(Refusal{501, "5.5.2", "Malformed password"});
-      return request_authentication("LOGIN", sasl_username_, std::move(decoded));
+void ServerProtocol::follow_sasl(const auth::SaslStep& step) {
+  if (const auto* challenge = std::get_if<auth::SaslChallenge>(&step)) {
+    input_ = Input::sasl_response;
+    group_end_ = true;
+    return reply(334, "", challenge->base64);
+  }
+  if (const auto* credentials = std::get_if<auth::Credentials>(&step))
+    return request_authentication(sasl_mechanism_, credentials->authcid, credentials->password);
+  const auto& failed = std::get<auth::SaslFailed>(step);
+  switch (failed.reason) {
+    case auth::SaslFailure::cancelled: return end_sasl(Refusal{501, "5.7.0", "Authentication cancelled"});
+    case auth::SaslFailure::malformed: return end_sasl(Refusal{501, "5.5.2", "Malformed authentication response"});
+    // No logins on behalf of someone else (RFC 4616 authzid).
+    case auth::SaslFailure::not_permitted:
+      return end_sasl(Refusal{535, "5.7.8", "Authentication credentials invalid"});
   }
 }
 
 void ServerProtocol::request_authentication(std::string mechanism, std::string username,
                                             std::string password) {
   input_ = Input::command;
+  sasl_.reset();
   sasl_username_ = username;
   out_.push_back(action::Authenticate{std::move(mechanism), std::move(username), std::move(password)});
   awaiting_ = Awaiting::authentication;
@@ -187,6 +172,7 @@ void ServerProtocol::request_authentication(std::string mechanism, std::string u
 
 void ServerProtocol::end_sasl(const Refusal& refusal) {
   input_ = Input::command;
+  sasl_.reset();
   sasl_username_.clear();
   refuse(refusal);
 }

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/sasl.hpp"
 #include "core/result.hpp"
 #include "smtp/protocol/command_table.hpp"
 #include "smtp/protocol/data_reader.hpp"
@@ -105,7 +106,6 @@ class ServerProtocol {
  private:
   enum class Awaiting { nothing, tls, sender, recipient, authentication, delivery };
   enum class Input { command, discard_line, sasl_response, data, chunk };
-  enum class SaslStep { plain, login_username, login_password };
 
   using Transaction = detail::Transaction;
   using Chunk = detail::Chunk;
@@ -135,7 +135,7 @@ class ServerProtocol {
   void handle_starttls(std::string_view arguments);
   void handle_auth(std::string_view arguments);
   void handle_sasl_line(std::string_view line);
-  void continue_sasl(std::string decoded);
+  void follow_sasl(const auth::SaslStep& step);
   void request_authentication(std::string mechanism, std::string username, std::string password);
   void end_sasl(const Refusal& refusal);
   void handle_simple(Verb verb, std::string_view arguments);
@@ -166,7 +166,7 @@ class ServerProtocol {
   std::string helo_;
   bool esmtp_ = false;
   std::string auth_user_;
-  SaslStep sasl_step_ = SaslStep::plain;
+  std::optional<auth::SaslExchange> sasl_;  // while an AUTH exchange runs
   std::string sasl_mechanism_;
   std::string sasl_username_;
   std::optional<Transaction> transaction_;
