@@ -8,7 +8,7 @@ packages=(
   libasio-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev libargon2-dev libcrypt-dev libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
-  python3 openssl sqlite3 swaks postfix
+  python3 openssl sqlite3 swaks postfix fetchmail getmail6
 )
 
 missing=()

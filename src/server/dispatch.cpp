@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "pop3/session.hpp"
 #include "smtp/session.hpp"
 
 namespace tern::server {
@@ -12,6 +13,8 @@ bool protocol_available(Protocol protocol) {
     case Protocol::smtp:
     case Protocol::submission:
     case Protocol::submissions:
+    case Protocol::pop3:
+    case Protocol::pop3s:
       return true;
     default:
       return false;
@@ -37,6 +40,13 @@ asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
       co_await smtp::run_session(env, std::move(connection), id);
       co_return;
     }
+    case Protocol::pop3:
+    case Protocol::pop3s: {
+      pop3::SessionEnv env{services.config, protocol, *services.store, *services.tls,
+                           *services.authenticator, *services.throttle, services.stopping};
+      co_await pop3::run_session(env, std::move(connection), id);
+      co_return;
+    }
     default:
       log::error("session={} event=unsupported_protocol protocol={}", id, protocol_name(protocol));
       co_return;
@@ -50,6 +60,10 @@ asio::awaitable<void> refuse_busy(Protocol protocol, net::Connection& connection
     case Protocol::submission:
       // RFC 5321 3.1: a server may refuse a connection with 421 in place of 220.
       co_await connection.write("421 4.7.0 Too many connections, try again later\r\n", timeout);
+      co_return;
+    case Protocol::pop3:
+      // RFC 2449 8.1.2 / RFC 3206: a temporary condition; the client may retry.
+      co_await connection.write("-ERR [SYS/TEMP] too many connections\r\n", timeout);
       co_return;
     default:
       co_return;  // TLS-first and other protocols: just close

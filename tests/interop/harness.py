@@ -18,13 +18,19 @@ def free_port():
 
 
 class Tern:
-    def __init__(self, protocols=("smtp", "submission", "submissions"), extra="", hostname="mail.example.test"):
+    def __init__(self, protocols=("smtp", "submission", "submissions"), extra="", hostname="mail.example.test",
+                 bind=None):
+        """`bind` maps a protocol to a fixed (host, port), e.g. {"smtp": ("127.0.0.2", 25)}; the
+        others listen on free ports of 127.0.0.1. `extra` is TOML put before the listeners."""
+        bind = dict(bind or {})
         self.dir = tempfile.TemporaryDirectory(prefix="tern-test-")
         self.root = self.dir.name
-        self.ports = {p: free_port() for p in protocols}
+        self.hosts = {p: bind[p][0] if p in bind else "127.0.0.1" for p in protocols}
+        self.ports = {p: bind[p][1] if p in bind else free_port() for p in protocols}
         self.config = os.path.join(self.root, "tern.toml")
         listeners = "".join(
-            f'\n[[listen]]\nprotocol = "{p}"\naddress = "127.0.0.1:{port}"\n' for p, port in self.ports.items())
+            f'\n[[listen]]\nprotocol = "{p}"\naddress = "{self.hosts[p]}:{port}"\n'
+            for p, port in self.ports.items())
         with open(self.config, "w") as f:
             f.write(f'hostname = "{hostname}"\ndata_dir = "data"\nlog_level = "debug"\n{extra}\n{listeners}')
         self.process = None
@@ -85,12 +91,12 @@ class Tern:
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([TERN, "--config", self.config, "serve"], stdout=self.log, stderr=self.log)
         deadline = time.time() + 20
-        for port in self.ports.values():
+        for protocol, port in self.ports.items():
             while True:
                 if self.process.poll() is not None:
                     raise AssertionError(f"tern exited {self.process.returncode}:\n{self.read_log()}")
                 try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    socket.create_connection((self.hosts[protocol], port), timeout=1).close()
                     break
                 except OSError:
                     if time.time() > deadline:
@@ -266,6 +272,84 @@ class RawSmtp:
         if self.buffer:
             raise AssertionError(f"bytes after the STARTTLS reply: {self.buffer!r}")
         self.sock = (context or insecure_tls_context()).wrap_socket(self.sock, server_hostname=server_hostname)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------------------
+# Helpers for the POP3 tests (test_pop3*.py). Additive only.
+
+def deliver_local(tern, recipient, subjects, sender="sender@origin.test", body="Hello.\r\n"):
+    """Sends one message per subject to RECIPIENT over tern's "smtp" listener (one SMTP session)
+    and waits until they are in the INBOX. Returns the subjects."""
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", tern.ports["smtp"], local_hostname="client.origin.test", timeout=30) as s:
+        for subject in subjects:
+            message = (f"From: <{sender}>\r\nTo: <{recipient}>\r\nSubject: {subject}\r\n"
+                       f"Message-ID: <{subject.replace(' ', '.')}@origin.test>\r\n\r\n{body}")
+            refused = s.sendmail(sender, [recipient], message.encode())
+            if refused:
+                raise AssertionError(f"refused: {refused}")
+    return list(subjects)
+
+
+class RawPop3:
+    """A hand-driven POP3 connection: exact bytes out, response lines in."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10, tls=False, greeting=True):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            self.sock = insecure_tls_context().wrap_socket(self.sock, server_hostname="mail.example.test")
+        self.buffer = b""
+        if greeting:
+            line = self.line()
+            if not line.startswith("+OK"):
+                raise AssertionError(f"greeting {line!r}")
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(f"connection closed; unread {self.buffer!r}")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line.decode("utf-8", errors="replace")
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.line()
+
+    def multiline(self):
+        """The lines of a multi-line response body up to the terminating ".", un-stuffed."""
+        lines = []
+        while True:
+            line = self.line()
+            if line == ".":
+                return lines
+            lines.append(line[1:] if line.startswith(".") else line)
+
+    def closed(self, timeout=5):
+        """True when the server closes the connection (EOF) within timeout, with nothing more to read."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return self.buffer == b""
+                self.buffer += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return self.buffer == b""
+        except socket.timeout:
+            return False
 
     def close(self):
         try:

@@ -51,6 +51,16 @@ namespace tern::pop3 {
 // stable across sessions and never names another message.
 std::string unique_id(std::uint32_t uidvalidity, std::uint32_t uid);
 
+namespace detail {
+// A long response produced a piece at a time. Outside ServerProtocol so that
+// it is a complete type where std::optional needs it.
+struct Stream {
+  enum class Kind { sizes, unique_ids, message } kind = Kind::sizes;
+  std::size_t next = 0;  // index of the next entry (listings)
+  std::optional<StuffedText> text;
+};
+}  // namespace detail
+
 class ServerProtocol {
  public:
   static constexpr std::size_t max_command_octets = 255 + 2;  // RFC 2449 4, plus CRLF
@@ -94,12 +104,7 @@ class ServerProtocol {
  private:
   enum class Awaiting { nothing, tls, authentication, message, update };
   enum class Input { command, discard_line, sasl_response };
-  // A long response produced a piece at a time.
-  struct Stream {
-    enum class Kind { sizes, unique_ids, message } kind = Kind::sizes;
-    std::size_t next = 0;  // index of the next entry (listings)
-    std::optional<StuffedText> text;
-  };
+  using Stream = detail::Stream;
 
   // server_protocol.cpp: input framing, output, answers.
   void process();

@@ -1,0 +1,233 @@
+// The POP3 session coroutine: reads bytes into the protocol, performs its
+// actions in order and writes the responses (long ones a piece at a time).
+// The login (throttle, authenticator, maildrop lock, INBOX snapshot) and the
+// durable removal on QUIT (DESIGN.md rule 1) live here.
+#include "pop3/session.hpp"
+
+#include <asio/steady_timer.hpp>
+
+#include <array>
+#include <optional>
+
+#include "core/asio_tuple.hpp"
+#include "core/log.hpp"
+#include "pop3/maildrop_lock.hpp"
+#include "pop3/protocol/server_protocol.hpp"
+
+namespace tern::pop3 {
+
+std::chrono::seconds idle_timeout(const LimitsConfig& limits) {
+  const std::chrono::seconds rfc_minimum{600};
+  const std::chrono::seconds default_command_timeout = LimitsConfig{}.command_timeout;
+  if (limits.command_timeout < default_command_timeout) return limits.command_timeout;
+  return std::max(limits.command_timeout, rfc_minimum);
+}
+
+namespace {
+
+constexpr std::size_t write_threshold = 64 * 1024;  // write held responses once this many octets wait
+
+class Session {
+ public:
+  Session(SessionEnv env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
+      : env_(env), connection_(std::move(connection)), id_(id) {}
+
+  asio::awaitable<void> run() {
+    const auto io_timeout = env_.config.limits.command_timeout;
+    if (env_.protocol == Protocol::pop3s) {
+      auto ec = co_await connection_->start_tls(env_.tls.current(), io_timeout);
+      if (ec) {
+        log::info("session={} event=tls_failed error={}", id_, log::kv(ec.message()));
+        co_return;
+      }
+    }
+    protocol_.emplace(make_config(), tls_facts());
+    protocol_->start();
+    const auto started = std::chrono::steady_clock::now();
+    const auto idle = idle_timeout(env_.config.limits);
+    std::array<char, 16384> buffer;
+    for (;;) {
+      while (auto action = protocol_->next())
+        if (!co_await perform(*action)) co_return;
+      if (protocol_->closed()) co_return;
+      if (!co_await write_held()) co_return;
+      if (env_.stopping) {
+        protocol_->shutting_down();
+        continue;
+      }
+      if (std::chrono::steady_clock::now() - started > env_.config.limits.session_timeout) {
+        log::info("session={} event=session_timeout", id_);
+        protocol_->timed_out();
+        continue;
+      }
+      connection_->set_idle(protocol_->idle());
+      auto [ec, n] = co_await connection_->read_some(buffer.data(), buffer.size(), idle);
+      connection_->set_idle(false);
+      if (ec) {
+        if (connection_->timed_out()) {
+          log::info("session={} event=timeout", id_);
+          protocol_->timed_out();
+          continue;
+        }
+        if (protocol_->state() == ServerProtocol::State::transaction)
+          log::info("session={} event=dropped_in_transaction removed=0", id_);
+        co_return;  // the client went away: nothing is removed (RFC 1939 6)
+      }
+      protocol_->feed(std::string_view(buffer.data(), n));
+    }
+  }
+
+ private:
+  ProtocolConfig make_config() const {
+    ProtocolConfig c;
+    c.hostname = env_.config.hostname;
+    c.mode = env_.protocol == Protocol::pop3s ? Mode::pop3s : Mode::pop3;
+    c.tls_available = env_.tls.current() != nullptr;
+    c.allow_plaintext_auth = env_.config.auth.allow_plaintext_loopback && connection_->peer_is_loopback();
+    return c;
+  }
+
+  std::optional<TlsInfo> tls_facts() const {
+    if (auto info = connection_->tls_info()) return TlsInfo{info->version, info->cipher};
+    return std::nullopt;
+  }
+
+  asio::awaitable<bool> write_held() {
+    if (held_.empty()) co_return true;
+    std::string out = std::move(held_);
+    held_.clear();
+    auto ec = co_await connection_->write(out, env_.config.limits.command_timeout);
+    co_return !ec;
+  }
+
+  // Performs one action; false ends the session.
+  asio::awaitable<bool> perform(Action& action) {
+    if (auto* reply = std::get_if<action::Reply>(&action)) {
+      held_ += reply->text;
+      if (reply->flush || held_.size() >= write_threshold) co_return co_await write_held();
+      co_return true;
+    }
+    if (std::holds_alternative<action::StartTls>(action)) {
+      if (!co_await write_held()) co_return false;
+      auto ec = co_await connection_->start_tls(env_.tls.current(), env_.config.limits.command_timeout);
+      if (ec) {
+        log::info("session={} event=tls_failed error={}", id_, log::kv(ec.message()));
+        co_return false;
+      }
+      auto info = connection_->tls_info();
+      log::info("session={} event=starttls version={} cipher={}", id_, info->version, info->cipher);
+      protocol_->tls_established(TlsInfo{info->version, info->cipher});
+      co_return true;
+    }
+    if (auto* login = std::get_if<action::Authenticate>(&action)) {
+      co_await authenticate(*login);
+      co_return true;
+    }
+    if (auto* load = std::get_if<action::LoadMessage>(&action)) {
+      auto message = co_await env_.store.read_message(load->message_id);
+      if (!message)
+        log::error("session={} event=store_error op=read_message uid={} error={}", id_, load->uid,
+                   log::kv(message.error().message));
+      else
+        log::debug("session={} event=retrieve uid={} size={}", id_, load->uid, message->size());
+      protocol_->message_loaded(std::move(message));
+      co_return true;
+    }
+    if (auto* expunge = std::get_if<action::Expunge>(&action)) {
+      co_await remove(*expunge);
+      co_return true;
+    }
+    // Close
+    co_await write_held();
+    co_return false;
+  }
+
+  asio::awaitable<void> authenticate(const action::Authenticate& login) {
+    const std::string& peer = connection_->peer_address();
+    auto admission = env_.throttle.check(peer, login.username);
+    if (!admission.allowed) {
+      log::warn("session={} event=auth_throttled user={} peer={}", id_, log::kv(login.username), peer);
+      protocol_->login_refused(LoginRefusal::bad_credentials);
+      co_return;
+    }
+    auto account = co_await env_.authenticator.authenticate(env_.store, login.username, login.password);
+    if (!account) {
+      if (account.error().code != Errc::invalid) {
+        log::error("session={} event=store_error op=authenticate error={}", id_, log::kv(account.error().message));
+        protocol_->login_refused(LoginRefusal::unavailable);
+        co_return;
+      }
+      auto delay = env_.throttle.record_failure(peer, login.username);
+      log::warn("session={} event=auth_failed mechanism={} user={} peer={}", id_, login.mechanism,
+                log::kv(login.username), peer);
+      asio::steady_timer pause(co_await asio::this_coro::executor, delay);
+      co_await pause.async_wait(use_tuple);
+      protocol_->login_refused(LoginRefusal::bad_credentials);
+      co_return;
+    }
+    env_.throttle.record_success(peer, login.username);
+    auto lock = MaildropLock::acquire(account->id);
+    if (!lock) {
+      log::info("session={} event=maildrop_in_use user={}", id_, log::kv(account->address));
+      protocol_->login_refused(LoginRefusal::in_use);
+      co_return;
+    }
+    auto maildrop = co_await load_maildrop(account->id);
+    if (!maildrop) {
+      log::error("session={} event=store_error op=load_maildrop user={} error={}", id_, log::kv(account->address),
+                 log::kv(maildrop.error().message));
+      protocol_->login_refused(LoginRefusal::unavailable);
+      co_return;
+    }
+    lock_ = std::move(lock);
+    log::info("session={} event=auth_ok mechanism={} user={} messages={}", id_, login.mechanism,
+              log::kv(account->address), maildrop->entries.size());
+    protocol_->logged_in(std::move(*maildrop));
+  }
+
+  // The INBOX as it is now: the maildrop for the whole session (RFC 1939 8).
+  asio::awaitable<Result<Maildrop>> load_maildrop(store::Id account_id) {
+    auto mailbox = co_await env_.store.find_mailbox(account_id, "INBOX");
+    if (!mailbox) co_return std::move(mailbox).error();
+    if (!*mailbox) co_return make_error(Errc::not_found, "the account has no INBOX");
+    auto entries = co_await env_.store.list_entries((*mailbox)->id);
+    if (!entries) co_return std::move(entries).error();
+    mailbox_id_ = (*mailbox)->id;
+    Maildrop maildrop;
+    maildrop.uidvalidity = (*mailbox)->uidvalidity;
+    maildrop.entries.reserve(entries->size());
+    for (const store::MailEntry& entry : *entries)
+      maildrop.entries.push_back(MaildropEntry{entry.uid, entry.size, entry.message_id});
+    co_return maildrop;
+  }
+
+  // RFC 1939 6: the UPDATE state; the "+OK" follows only a completed (durable) expunge.
+  asio::awaitable<void> remove(const action::Expunge& expunge) {
+    auto removed = co_await env_.store.expunge(mailbox_id_, expunge.uids);
+    if (!removed) {
+      log::error("session={} event=store_error op=expunge error={}", id_, log::kv(removed.error().message));
+      protocol_->update_done(std::move(removed).error());
+      co_return;
+    }
+    log::info("session={} event=expunged marked={} removed={}", id_, expunge.uids.size(), removed->size());
+    protocol_->update_done({});
+  }
+
+  SessionEnv env_;
+  std::shared_ptr<net::Connection> connection_;
+  std::uint64_t id_;
+  std::optional<ServerProtocol> protocol_;  // made once TLS (995) is up
+  std::string held_;
+  std::optional<MaildropLock> lock_;  // held from login to the end of the session
+  store::Id mailbox_id_ = 0;
+};
+
+}  // namespace
+
+asio::awaitable<void> run_session(SessionEnv env, std::shared_ptr<net::Connection> connection,
+                                  std::uint64_t id) {
+  Session session(env, std::move(connection), id);
+  co_await session.run();
+}
+
+}  // namespace tern::pop3
