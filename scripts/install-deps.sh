@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libasio-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev
-  libspdlog-dev libfmt-dev libargon2-dev libcrypt-dev libgtest-dev libgmock-dev
+  libspdlog-dev libfmt-dev libargon2-dev libcrypt-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
   python3 openssl sqlite3 swaks postfix fetchmail getmail6
 )
