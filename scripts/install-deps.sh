@@ -8,7 +8,8 @@ packages=(
   libasio-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev libargon2-dev libcrypt-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
-  python3 openssl sqlite3 swaks postfix fetchmail getmail6
+  libunbound-dev libevent-dev
+  python3 openssl sqlite3 swaks postfix dnsmasq-base fetchmail getmail6
 )
 
 missing=()

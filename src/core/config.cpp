@@ -342,10 +342,19 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
   }
 
   if (const auto* relay = r.subtable(root, "relay")) {
-    r.check_keys(*relay, "relay.", {"smarthost", "routes"});
+    r.check_keys(*relay, "relay.", {"smarthost", "routes", "smarthost_user", "smarthost_password_file"});
     r.string(*relay, "relay.", "smarthost", config.relay.smarthost);
     if (!r.failed() && !config.relay.smarthost.empty())
       if (auto e = parse_endpoint(config.relay.smarthost); !e) r.fail("relay.smarthost", e.error().message);
+    std::string password_file;
+    r.string(*relay, "relay.", "smarthost_user", config.relay.smarthost_user);
+    r.string(*relay, "relay.", "smarthost_password_file", password_file);
+    if (!r.failed() && config.relay.smarthost_user.empty() != password_file.empty())
+      r.fail(password_file.empty() ? "relay.smarthost_password_file" : "relay.smarthost_user",
+             "relay.smarthost_user and relay.smarthost_password_file must be given together");
+    if (!r.failed() && !config.relay.smarthost_user.empty() && config.relay.smarthost.empty())
+      r.fail("relay.smarthost_user", "needs relay.smarthost (credentials are only sent to the smarthost)");
+    if (!password_file.empty()) config.relay.smarthost_password_file = resolve_path(base_dir, password_file);
     if (const toml::node* routes = relay->get("routes"); routes && !r.failed()) {
       if (!routes->is_table()) {
         r.fail("relay.routes", "must be a table of domain = \"host:port\"");

@@ -50,6 +50,10 @@ struct QueueConfig {
 struct RelayConfig {
   std::string smarthost;                     // host:port, empty: deliver by MX
   std::map<std::string, std::string> routes; // domain -> host:port
+  // AUTH PLAIN to the smarthost (RFC 4954), only ever over TLS: the user
+  // name, and a file whose first line is the password (kept out of the config).
+  std::string smarthost_user;
+  std::filesystem::path smarthost_password_file;
 };
 
 struct LimitsConfig {

@@ -114,6 +114,15 @@ Result<std::shared_ptr<asio::ssl::context>> make_server_context(const KeyPairPat
   return context;
 }
 
+Result<std::shared_ptr<asio::ssl::context>> make_client_context() {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  context->set_verify_mode(asio::ssl::verify_none);
+  return context;
+}
+
 Result<void> TlsContextHolder::load() {
   auto context = make_server_context(paths_);
   if (!context) return std::move(context).error();

@@ -27,6 +27,11 @@ Result<KeyPairPaths> ensure_self_signed(const std::filesystem::path& data_dir,
 // Builds a server context from PEM files (the cert file may hold a chain).
 Result<std::shared_ptr<asio::ssl::context>> make_server_context(const KeyPairPaths& paths);
 
+// A client context for outbound SMTP (TLS 1.2 and later). STARTTLS to other
+// MTAs is opportunistic (RFC 3207 4.1, RFC 7435): the peer's certificate is
+// not verified, since most MX hosts' names and certificates do not match.
+Result<std::shared_ptr<asio::ssl::context>> make_client_context();
+
 // Holds the current server context; reload() swaps it atomically.
 class TlsContextHolder {
  public:

@@ -79,6 +79,10 @@ Result<void> Server::start() {
   if (!opened) return std::move(opened).error();
   services_->store = std::move(*opened);
   if (auto r = init_services(*services_); !r) return r;
+  auto scheduler = queue::Scheduler::create(config_, *services_->store, io_);
+  if (!scheduler) return std::move(scheduler).error();
+  scheduler_ = std::move(*scheduler);
+  scheduler_->start();
 
   for (auto& listener : listeners_) {
     log::info("event=listen protocol={} address={}", protocol_name(listener->config.protocol),
@@ -190,6 +194,8 @@ asio::awaitable<void> Server::shutdown() {
   // ones are woken to say goodbye; the rest are closed when the grace period
   // is over.
   auto deadline = std::chrono::steady_clock::now() + config_.limits.shutdown_grace;
+  // The queue stops taking entries; deliveries in flight get the same grace.
+  if (scheduler_) co_await scheduler_->stop(deadline);
   asio::steady_timer timer(io_);
   for (;;) {
     std::vector<std::shared_ptr<net::Connection>> open;

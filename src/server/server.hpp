@@ -19,6 +19,7 @@
 #include "core/result.hpp"
 #include "net/connection.hpp"
 #include "net/tls.hpp"
+#include "queue/scheduler.hpp"
 #include "server/services.hpp"
 
 namespace tern::server {
@@ -49,6 +50,7 @@ class Server {
   asio::io_context& io_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<Services> services_;
+  std::shared_ptr<queue::Scheduler> scheduler_;  // outbound delivery from the store's queue
   // Installed before the first port is bound, so that a SIGTERM that
   // arrives during start-up is handled, not fatal.
   std::unique_ptr<asio::signal_set> signals_;

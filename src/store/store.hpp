@@ -75,6 +75,18 @@ class Store {
   virtual Task<void> queue_remove(Id id) = 0;
   // Makes one entry (or all, when id is empty) due at `now`; returns how many.
   virtual Task<std::uint32_t> queue_retry(std::optional<Id> id, UnixTime now) = 0;
+  // Leases up to `limit` entries due at `now` (next_attempt <= now) that no
+  // one holds (or whose lease ran out) to `owner` until `lease_until`, oldest
+  // due first. Two nodes never hold the same entry at once.
+  virtual Task<std::vector<QueueEntry>> queue_claim(std::string owner, UnixTime now, UnixTime lease_until,
+                                                    std::uint32_t limit) = 0;
+  // Ends every lease `owner` holds (its deliveries were cut short: a
+  // restart); those entries are delivered again. Returns how many.
+  virtual Task<std::uint32_t> queue_release(std::string owner) = 0;
+  // Records an attempt and ends the lease; the entry goes once no recipient
+  // is pending. Errc::not_found when the entry was removed meanwhile,
+  // Errc::conflict when `owner` no longer holds its lease (nothing recorded).
+  virtual Task<void> queue_record_attempt(QueueAttempt attempt) = 0;
 
   // Waits for writes in flight, then closes the database.
   virtual void close() = 0;

@@ -132,6 +132,9 @@ struct QueueEntry {
   std::uint32_t attempts = 0;
   std::string last_error;
   std::uint64_t size = 0;
+  bool warned = false;           // a delay warning (RFC 3464 Action: delayed) has been sent
+  std::string lease_owner;       // the node delivering it now, "" when nobody is
+  UnixTime lease_until = 0;      // the lease ends then (a crashed node's lease runs out)
 };
 
 // ---- delivery: one message to local mailboxes and/or the queue, atomically ----
@@ -157,6 +160,21 @@ struct DeliveryResult {
   Id message_id = 0;
   std::vector<Placement> placed;
   std::optional<Id> queue_id;
+};
+
+// The outcome of one delivery attempt of a leased queue entry, recorded in
+// one transaction together with the notices (bounces, delay warnings) it
+// caused: a crash either keeps the attempt unrecorded (the entry is
+// delivered again: at-least-once) or records it with its notices.
+struct QueueAttempt {
+  Id id = 0;
+  std::string owner;                       // must hold the entry's lease
+  std::vector<QueueRecipient> recipients;  // every recipient, in queue order, with its new state and reply
+  std::uint32_t attempts = 0;
+  UnixTime next_attempt = 0;
+  std::string last_error;
+  bool warned = false;
+  std::vector<Delivery> notices;           // stored as by Store::deliver, in the same transaction
 };
 
 // Where an address leads (RFC 5321 3.6: aliases expanded, catch-all last).

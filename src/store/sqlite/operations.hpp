@@ -82,5 +82,9 @@ Result<std::vector<QueueEntry>> queue_list(Connection& db);
 Result<std::optional<QueueEntry>> queue_get(Connection& db, Id id);
 Result<void> queue_remove(Connection& db, Id id);
 Result<std::uint32_t> queue_retry(Connection& db, std::optional<Id> id, UnixTime now);
+Result<std::vector<QueueEntry>> queue_claim(Connection& db, std::string_view owner, UnixTime now,
+                                            UnixTime lease_until, std::uint32_t limit);
+Result<std::uint32_t> queue_release(Connection& db, std::string_view owner);
+Result<void> queue_record_attempt(Connection& db, const QueueAttempt& attempt);
 
 }  // namespace tern::store::sqlite::ops

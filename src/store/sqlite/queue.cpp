@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::string_view select_queue_entry =
     "SELECT q.id, q.message_id, q.sender, q.envid, q.ret, q.smtputf8, q.eight_bit, q.auth_user, q.created, "
-    "q.next_attempt, q.attempts, q.last_error, m.size FROM queue_entries q JOIN messages m ON m.id = q.message_id";
+    "q.next_attempt, q.attempts, q.last_error, m.size, q.warned, q.lease_owner, q.lease_until "
+    "FROM queue_entries q JOIN messages m ON m.id = q.message_id";
 
 std::string_view state_name(RecipientState state) {
   switch (state) {
@@ -44,6 +45,9 @@ QueueEntry queue_entry_from(const Statement& row) {
   out.attempts = row.u32(10);
   out.last_error = row.text(11);
   out.size = row.u64(12);
+  out.warned = row.boolean(13);
+  out.lease_owner = row.text(14);
+  out.lease_until = row.integer(15);
   return out;
 }
 
@@ -135,6 +139,62 @@ Result<std::uint32_t> queue_retry(Connection& db, std::optional<Id> id, UnixTime
     TERN_TRY(db.execute("UPDATE queue_entries SET next_attempt = ?1", now));
   }
   return static_cast<std::uint32_t>(db.changes());
+}
+
+Result<std::vector<QueueEntry>> queue_claim(Connection& db, std::string_view owner, UnixTime now,
+                                            UnixTime lease_until, std::uint32_t limit) {
+  if (owner.empty()) return make_error(Errc::invalid, "a queue lease needs an owner");
+  std::vector<Id> ids;
+  {
+    TERN_TRY_ASSIGN(auto rows, db.query("SELECT id FROM queue_entries WHERE next_attempt <= ?1 AND lease_until <= ?1 "
+                                        "ORDER BY next_attempt, id LIMIT ?2",
+                                        now, limit));
+    while (true) {
+      TERN_TRY_ASSIGN(bool has_row, rows.step());
+      if (!has_row) break;
+      ids.push_back(rows.integer(0));
+    }
+  }
+  std::vector<QueueEntry> out;
+  for (Id id : ids) {
+    TERN_TRY(db.execute("UPDATE queue_entries SET lease_owner = ?1, lease_until = ?2 WHERE id = ?3", owner,
+                        lease_until, id));
+    TERN_TRY_ASSIGN(auto entry, queue_get(db, id));
+    if (entry) out.push_back(std::move(*entry));
+  }
+  return out;
+}
+
+Result<std::uint32_t> queue_release(Connection& db, std::string_view owner) {
+  TERN_TRY(db.execute("UPDATE queue_entries SET lease_owner = '', lease_until = 0 WHERE lease_owner = ?1", owner));
+  return static_cast<std::uint32_t>(db.changes());
+}
+
+Result<void> queue_record_attempt(Connection& db, const QueueAttempt& attempt) {
+  {
+    TERN_TRY_ASSIGN(auto holder, db.query("SELECT lease_owner FROM queue_entries WHERE id = ?1", attempt.id));
+    TERN_TRY_ASSIGN(bool exists, holder.step());
+    if (!exists) return make_error(Errc::not_found, fmt::format("queue entry {} does not exist", attempt.id));
+    if (holder.text(0) != attempt.owner)
+      return make_error(Errc::conflict, fmt::format("queue entry {} is leased to '{}', not '{}'", attempt.id,
+                                                    holder.text(0), attempt.owner));
+  }
+  bool pending = false;
+  for (std::size_t i = 0; i < attempt.recipients.size(); ++i) {
+    const auto& recipient = attempt.recipients[i];
+    pending = pending || recipient.state == RecipientState::pending;
+    TERN_TRY(db.execute("UPDATE queue_recipients SET state = ?1, last_reply = ?2 WHERE queue_id = ?3 AND position = ?4",
+                        state_name(recipient.state), recipient.last_reply, attempt.id, i));
+  }
+  for (const auto& notice : attempt.notices) TERN_TRY(deliver(db, notice));
+  if (!pending) {
+    TERN_TRY(db.execute("DELETE FROM queue_entries WHERE id = ?1", attempt.id));
+    return {};
+  }
+  TERN_TRY(db.execute("UPDATE queue_entries SET attempts = ?1, next_attempt = ?2, last_error = ?3, warned = ?4, "
+                      "lease_owner = '', lease_until = 0 WHERE id = ?5",
+                      attempt.attempts, attempt.next_attempt, attempt.last_error, attempt.warned, attempt.id));
+  return {};
 }
 
 }  // namespace tern::store::sqlite::ops

@@ -136,8 +136,17 @@ BEGIN
 END;
 )sql";
 
-constexpr std::array<Migration, 1> all_migrations{{
+// Queue leases (several delivery workers or nodes never take the same entry;
+// a crashed one's lease runs out) and the once-only delay warning.
+constexpr std::string_view queue_leases = R"sql(
+ALTER TABLE queue_entries ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE queue_entries ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue_entries ADD COLUMN warned INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<Migration, 2> all_migrations{{
     {"initial schema: directory, mailboxes, messages, queue", initial_schema},
+    {"queue leases and delay warnings", queue_leases},
 }};
 
 }  // namespace

@@ -219,4 +219,20 @@ Task<std::uint32_t> SqliteStore::queue_retry(std::optional<Id> id, UnixTime now)
   return write<std::uint32_t>([id, now](Connection& db) { return ops::queue_retry(db, id, now); });
 }
 
+Task<std::vector<QueueEntry>> SqliteStore::queue_claim(std::string owner, UnixTime now, UnixTime lease_until,
+                                                       std::uint32_t limit) {
+  return write<std::vector<QueueEntry>>([owner = std::move(owner), now, lease_until, limit](Connection& db) {
+    return ops::queue_claim(db, owner, now, lease_until, limit);
+  });
+}
+
+Task<std::uint32_t> SqliteStore::queue_release(std::string owner) {
+  return write<std::uint32_t>([owner = std::move(owner)](Connection& db) { return ops::queue_release(db, owner); });
+}
+
+Task<void> SqliteStore::queue_record_attempt(QueueAttempt attempt) {
+  return write<void>(
+      [attempt = std::move(attempt)](Connection& db) { return ops::queue_record_attempt(db, attempt); });
+}
+
 }  // namespace tern::store::sqlite

@@ -62,6 +62,10 @@ class SqliteStore final : public Store {
   Task<std::optional<QueueEntry>> queue_get(Id id) override;
   Task<void> queue_remove(Id id) override;
   Task<std::uint32_t> queue_retry(std::optional<Id> id, UnixTime now) override;
+  Task<std::vector<QueueEntry>> queue_claim(std::string owner, UnixTime now, UnixTime lease_until,
+                                            std::uint32_t limit) override;
+  Task<std::uint32_t> queue_release(std::string owner) override;
+  Task<void> queue_record_attempt(QueueAttempt attempt) override;
 
   void close() override;
 

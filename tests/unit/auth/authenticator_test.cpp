@@ -78,6 +78,12 @@ class AccountsOnlyStore final : public store::Store {
   Task<std::optional<store::QueueEntry>> queue_get(store::Id) override { co_return unused(); }
   Task<void> queue_remove(store::Id) override { co_return unused(); }
   Task<std::uint32_t> queue_retry(std::optional<store::Id>, store::UnixTime) override { co_return unused(); }
+  Task<std::vector<store::QueueEntry>> queue_claim(std::string, store::UnixTime, store::UnixTime,
+                                                   std::uint32_t) override {
+    co_return unused();
+  }
+  Task<std::uint32_t> queue_release(std::string) override { co_return unused(); }
+  Task<void> queue_record_attempt(store::QueueAttempt) override { co_return unused(); }
   void close() override {}
 };
 

@@ -105,6 +105,26 @@ TEST(Config, ErrorsNameFileAndKey) {
   for (const auto& e : {error_of(""), error_of("x = 1")}) EXPECT_EQ(e.rfind("t.toml", 0), 0u) << e;
 }
 
+TEST(Config, SmarthostCredentials) {
+  auto r = parse("hostname = \"mx.example.test\"\n[relay]\nsmarthost = \"relay.example.net:587\"\n"
+                 "smarthost_user = \"mx@example.test\"\nsmarthost_password_file = \"relay.pw\"\n");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->relay.smarthost_user, "mx@example.test");
+  EXPECT_EQ(r->relay.smarthost_password_file, "/etc/tern/relay.pw");
+
+  auto lone_user = error_of("hostname = \"mx.example.test\"\n[relay]\nsmarthost = \"r.example.net:587\"\n"
+                            "smarthost_user = \"u\"\n");
+  EXPECT_NE(lone_user.find("relay.smarthost_password_file"), std::string::npos) << lone_user;
+  EXPECT_NE(lone_user.find("t.toml"), std::string::npos) << lone_user;
+  auto lone_file = error_of("hostname = \"mx.example.test\"\n[relay]\nsmarthost = \"r.example.net:587\"\n"
+                            "smarthost_password_file = \"pw\"\n");
+  EXPECT_NE(lone_file.find("relay.smarthost_user"), std::string::npos) << lone_file;
+  auto no_host = error_of("hostname = \"mx.example.test\"\n[relay]\nsmarthost_user = \"u\"\n"
+                          "smarthost_password_file = \"pw\"\n");
+  EXPECT_NE(no_host.find("needs relay.smarthost"), std::string::npos) << no_host;
+  EXPECT_FALSE(parse("hostname = \"mx.example.test\"\n[relay]\nsmarthost_user = 5\n").ok());
+}
+
 TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("45")->count(), 45);
   EXPECT_EQ(parse_duration("5m")->count(), 300);

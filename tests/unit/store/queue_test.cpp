@@ -114,6 +114,120 @@ TEST_P(StoreTest, QueueRetryMakesEntriesDue) {
   EXPECT_EQ(must_fail(store().queue_retry(Id{987654}, 1)).code, Errc::not_found);
 }
 
+TEST_P(StoreTest, QueueClaimLeasesDueEntriesToOneOwner) {
+  add_example_accounts();
+  std::vector<Id> ids;
+  for (int i = 0; i < 3; ++i) {
+    Delivery delivery;
+    delivery.message = make_message("c" + std::to_string(i));
+    delivery.outbound = outbound_to({"far@remote.test"});
+    ids.push_back(*must(store().deliver(delivery)).queue_id);
+  }
+  must(store().queue_retry(ids[2], 1000));
+  must(store().queue_retry(ids[0], 2000));
+  must(store().queue_retry(ids[1], 9000));  // not due yet at 5000
+
+  auto first = must(store().queue_claim("node-a", 5000, 5600, 10));
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].id, ids[2]) << "oldest due first";
+  EXPECT_EQ(first[1].id, ids[0]);
+  EXPECT_EQ(first[0].lease_owner, "node-a");
+  EXPECT_EQ(first[0].lease_until, 5600);
+  EXPECT_EQ(first[0].spec.recipients.size(), 1u);
+  EXPECT_TRUE(must(store().queue_claim("node-b", 5000, 5600, 10)).empty()) << "leased entries are not taken twice";
+  // A lease that ran out (a crashed node) is taken over.
+  auto later = must(store().queue_claim("node-b", 10000, 10600, 1));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].id, ids[2]);
+  EXPECT_EQ(later[0].lease_owner, "node-b");
+
+  // Releasing a node's leases (a restart) makes its entries available again.
+  EXPECT_EQ(must(store().queue_release("node-a")), 1u);  // ids[0]; ids[2] went to node-b
+  auto again = must(store().queue_claim("node-a", 10000, 10600, 10));
+  std::set<Id> claimed;
+  for (const auto& e : again) claimed.insert(e.id);
+  EXPECT_EQ(claimed, (std::set<Id>{ids[0], ids[1]}));
+  EXPECT_EQ(must_fail(store().queue_claim("", 1, 2, 1)).code, Errc::invalid);
+}
+
+TEST_P(StoreTest, QueueRecordAttemptReschedulesAndFinishes) {
+  auto [alice, bob] = add_example_accounts();
+  Delivery delivery;
+  delivery.message = make_message("attempt");
+  delivery.outbound = outbound_to({"x@remote.test", "y@remote.test"});
+  Id id = *must(store().deliver(delivery)).queue_id;
+  auto claimed = must(store().queue_claim("n", 100000000000, 100000000600, 5));
+  ASSERT_EQ(claimed.size(), 1u);
+
+  QueueAttempt attempt;
+  attempt.id = id;
+  attempt.owner = "other";
+  attempt.recipients = claimed[0].spec.recipients;
+  EXPECT_EQ(must_fail(store().queue_record_attempt(attempt)).code, Errc::conflict) << "only the lease holder records";
+
+  attempt.owner = "n";
+  attempt.recipients[0].state = RecipientState::delivered;
+  attempt.recipients[0].last_reply = "250 2.0.0 ok";
+  attempt.recipients[1].last_reply = "451 4.3.0 later";
+  attempt.attempts = 1;
+  attempt.next_attempt = 4242;
+  attempt.last_error = "451 4.3.0 later";
+  attempt.warned = true;
+  // A delay warning to a local sender lands in the same transaction.
+  Delivery notice;
+  notice.message = make_message("warning");
+  notice.local = {LocalTarget{alice.id, "INBOX", 0}};
+  attempt.notices.push_back(notice);
+  must(store().queue_record_attempt(attempt));
+
+  auto entry = must(store().queue_get(id));
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(entry->attempts, 1u);
+  EXPECT_EQ(entry->next_attempt, 4242);
+  EXPECT_EQ(entry->last_error, "451 4.3.0 later");
+  EXPECT_TRUE(entry->warned);
+  EXPECT_EQ(entry->lease_owner, "") << "the lease ends with the attempt";
+  EXPECT_EQ(entry->spec.recipients[0].state, RecipientState::delivered);
+  EXPECT_EQ(entry->spec.recipients[0].last_reply, "250 2.0.0 ok");
+  EXPECT_EQ(entry->spec.recipients[1].state, RecipientState::pending);
+  EXPECT_EQ(must(store().list_entries(mailbox_id(alice.id, "INBOX"))).size(), 1u);
+
+  // The last pending recipient fails: the entry (and its blob) go.
+  claimed = must(store().queue_claim("n", 5000, 5600, 5));
+  ASSERT_EQ(claimed.size(), 1u);
+  attempt.notices.clear();
+  attempt.recipients = claimed[0].spec.recipients;
+  attempt.recipients[1].state = RecipientState::failed;
+  attempt.recipients[1].last_reply = "550 5.1.1 no";
+  must(store().queue_record_attempt(attempt));
+  EXPECT_FALSE(must(store().queue_get(id)).has_value());
+  EXPECT_EQ(must_fail(store().read_message(claimed[0].message_id)).code, Errc::not_found);
+  EXPECT_EQ(must_fail(store().queue_record_attempt(attempt)).code, Errc::not_found);
+}
+
+TEST_P(StoreTest, QueueRecordAttemptWithAFailingNoticeChangesNothing) {
+  add_example_accounts();
+  Delivery delivery;
+  delivery.message = make_message("atomic");
+  delivery.outbound = outbound_to({"x@remote.test"});
+  Id id = *must(store().deliver(delivery)).queue_id;
+  auto claimed = must(store().queue_claim("n", 100000000000, 100000000600, 5));
+  QueueAttempt attempt;
+  attempt.id = id;
+  attempt.owner = "n";
+  attempt.recipients = claimed.at(0).spec.recipients;
+  attempt.recipients[0].state = RecipientState::failed;
+  Delivery notice;
+  notice.message = make_message("bounce");
+  notice.local = {LocalTarget{987654, "INBOX", 0}};  // no such account
+  attempt.notices.push_back(notice);
+  EXPECT_FALSE(run_blocking(store().queue_record_attempt(attempt)).ok());
+  auto entry = must(store().queue_get(id));
+  ASSERT_TRUE(entry.has_value()) << "nothing of the attempt was recorded";
+  EXPECT_EQ(entry->spec.recipients[0].state, RecipientState::pending);
+  EXPECT_EQ(entry->lease_owner, "n");
+}
+
 TEST_P(StoreTest, EverythingSurvivesAReopen) {
   auto [alice, bob] = add_example_accounts();
   must(store().add_alias("team@example.test", {"alice@example.test", "bob@example.test"}));

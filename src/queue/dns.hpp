@@ -1,0 +1,62 @@
+// DNS lookups for outbound mail through libunbound: MX (RFC 5321 5.1,
+// RFC 7505 null MX) and the A/AAAA addresses of a host. libunbound's
+// blocking ub_resolve runs on a small pool of the resolver's own threads,
+// never on the network threads; the caller's coroutine resumes on its own
+// executor. Without configured servers the system's resolv.conf (and
+// /etc/hosts) are used; no DNSSEC trust anchor is configured, so answers are
+// not validated (an MTA's MX lookups do not need it to work).
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/thread_pool.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+struct ub_ctx;
+
+namespace tern::queue {
+
+struct MxRecord {
+  std::uint16_t preference = 0;
+  std::string exchange;  // lower case, no trailing dot; "" for the null MX "."
+};
+
+// What a lookup found. A temporary failure (SERVFAIL, timeout, no answer) is
+// an Errc::unavailable error; a name that does not exist is `nxdomain`.
+struct DnsAnswer {
+  bool nxdomain = false;
+  std::vector<MxRecord> mx;                  // for lookup_mx
+  std::vector<asio::ip::address> addresses;  // for lookup_addresses (A then AAAA)
+};
+
+class Resolver {
+ public:
+  // `servers` are "host:port" forwarders; empty means the system's resolvers.
+  static Result<std::unique_ptr<Resolver>> create(const std::vector<std::string>& servers, unsigned threads = 2);
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  asio::awaitable<Result<DnsAnswer>> lookup_mx(std::string domain);
+  asio::awaitable<Result<DnsAnswer>> lookup_addresses(std::string host);
+
+ private:
+  explicit Resolver(ub_ctx* context, unsigned threads);
+  static Result<DnsAnswer> resolve_mx(ub_ctx* context, const std::string& domain);
+  static Result<DnsAnswer> resolve_addresses(ub_ctx* context, const std::string& host);
+
+  ub_ctx* context_;
+  asio::thread_pool pool_;
+};
+
+// The rdata of an MX record (preference and an uncompressed domain name);
+// nullopt when malformed. Exposed for tests.
+std::optional<MxRecord> parse_mx_rdata(const unsigned char* data, std::size_t size);
+
+}  // namespace tern::queue
