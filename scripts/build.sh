@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds tern in ./build (Release with debug info by default).
+# TERN_BUILD_TARGET=tern builds only the server binary (no tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${TERN_BUILD_DIR:-build}
@@ -8,4 +9,4 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="${TERN_BUILD_TYPE:-RelWithDebInfo}" "$@"
 fi
-cmake --build "$build_dir" -j "$(nproc)"
+cmake --build "$build_dir" -j "$(nproc)" ${TERN_BUILD_TARGET:+--target "$TERN_BUILD_TARGET"}

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+TERN_BUILD_TARGET=tern scripts/build.sh
 tern=./build/tern
 config=./tern.toml
 
@@ -30,6 +30,14 @@ address = "127.0.0.1:2587"
 [[listen]]
 protocol = "submissions"
 address = "127.0.0.1:2465"
+
+[[listen]]
+protocol = "pop3"
+address = "127.0.0.1:2110"
+
+[[listen]]
+protocol = "pop3s"
+address = "127.0.0.1:2995"
 TOML
   echo "wrote $config" >&2
 fi
@@ -44,5 +52,6 @@ if ! "$tern" --config "$config" user list | grep -qx "demo@example.test"; then
   chmod 600 ./tern-data/demo-password
 fi
 echo "demo user: demo@example.test  password: $(cat ./tern-data/demo-password)" >&2
-echo "SMTP 127.0.0.1:2525, submission (STARTTLS) 127.0.0.1:2587, submissions (TLS) 127.0.0.1:2465" >&2
+echo "SMTP 127.0.0.1:2525, submission (STARTTLS) 127.0.0.1:2587, submissions (TLS) 127.0.0.1:2465," >&2
+echo "POP3 (STLS) 127.0.0.1:2110, POP3S 127.0.0.1:2995" >&2
 exec "$tern" --config "$config" serve
