@@ -206,7 +206,7 @@ class Reader {
 
 std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& text) {
   std::filesystem::path p(text);
-  return p.is_absolute() || base.empty() ? p : base / p;
+  return (p.is_absolute() || base.empty() ? p : base / p).lexically_normal();
 }
 
 Result<Protocol> protocol_from(std::string_view name) {

@@ -73,7 +73,7 @@ TEST(Config, Defaults) {
   auto r = parse("hostname = \"mx.example.test\"\n");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->store.backend, "sqlite");
-  EXPECT_EQ(r->data_dir, "/etc/tern/./tern-data");
+  EXPECT_EQ(r->data_dir, "/etc/tern/tern-data");
   EXPECT_EQ(r->queue.retry.size(), 6u);
   EXPECT_EQ(r->queue.max_age.count(), 5 * 86400);
   EXPECT_EQ(r->limits.max_recipients, 100u);
