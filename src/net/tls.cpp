@@ -55,6 +55,13 @@ Result<KeyPairPaths> ensure_self_signed(const std::filesystem::path& data_dir,
   KeyPairPaths paths{data_dir / "tls" / "cert.pem", data_dir / "tls" / "key.pem"};
   std::error_code ec;
   if (std::filesystem::exists(paths.cert, ec) && std::filesystem::exists(paths.key, ec)) return paths;
+  // On a first start the key pair is made before the store opens: a data_dir
+  // created here must be the owner's alone, as the store would create it.
+  if (!std::filesystem::exists(data_dir, ec)) {
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) return make_error(Errc::io, fmt::format("{}: {}", data_dir.string(), ec.message()));
+    ::chmod(data_dir.c_str(), 0700);
+  }
   std::filesystem::create_directories(paths.cert.parent_path(), ec);
   if (ec) return make_error(Errc::io, fmt::format("{}: {}", paths.cert.parent_path().string(), ec.message()));
   ::chmod(paths.cert.parent_path().c_str(), 0700);

@@ -13,10 +13,10 @@
 #include "core/asio_tuple.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
-#include "mime/header.hpp"
 #include "net/tls.hpp"
 #include "queue/bounce.hpp"
 #include "queue/routing.hpp"
+#include "store/prepare_message.hpp"
 
 namespace tern::queue {
 
@@ -86,11 +86,13 @@ void Scheduler::start() {
 
 asio::awaitable<void> Scheduler::stop(std::chrono::steady_clock::time_point deadline) {
   stopping_ = true;
+  cache_->close_all();
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(50));
     co_await timer.async_wait(use_tuple);
   }
+  cache_->close_all();  // what the last deliveries left idle
   if (in_flight_ == 0) co_return;
   abandoned_ = true;
   std::lock_guard lock(mutex_);
@@ -108,6 +110,7 @@ asio::awaitable<void> Scheduler::loop() {
   }
   log::info("event=queue_started owner={}", log::kv(owner_));
   while (!stopping_) {
+    cache_->expire();
     const std::uint32_t busy = in_flight_;
     if (busy < options_.max_in_flight) {
       const auto now = unix_now();
@@ -207,6 +210,7 @@ asio::awaitable<std::vector<RecipientOutcome>> Scheduler::deliver_domain(
   options.tls = tls_;
   options.timeouts = options_.timeouts;
   options.on_connect = [this](std::shared_ptr<net::Connection> c) { track(std::move(c)); };
+  options.cache = cache_;
 
   // Where to: a route, the smarthost, or the MX hosts (RFC 5321 5.1).
   std::vector<Hop> hops;
@@ -328,8 +332,7 @@ asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const sto
   }
   if (!outbound.recipients.empty()) delivery.outbound = std::move(outbound);
   if (!delivery.local.empty()) text = "Return-Path: <>\r\n" + text;
-  store::MessageMeta meta = mime::describe_message(text);
-  delivery.message = store::NewMessage{std::move(text), now, std::move(meta)};
+  delivery.message = store::prepare_message(text, now);
   co_return delivery;
 }
 

@@ -80,6 +80,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   std::shared_ptr<asio::ssl::context> tls_;
   std::string smarthost_password_;
   std::string owner_;
+  std::shared_ptr<ConnectionCache> cache_ = std::make_shared<ConnectionCache>();  // idle connections, reused
   std::atomic<bool> stopping_{false};
   std::atomic<bool> abandoned_{false};
   std::atomic<std::uint32_t> in_flight_{0};

@@ -1,6 +1,8 @@
 #include "queue/smtp_client.hpp"
 
+#include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 #include <asio/this_coro.hpp>
 #include <fmt/format.h>
 
@@ -31,17 +33,44 @@ class ClientSession {
   asio::awaitable<TransactionResult> run() {
     const asio::ip::tcp::endpoint endpoint = endpoint_;
     peer_ = fmt::format("{}[{}]:{}", server_name_, endpoint.address().to_string(), endpoint.port());
-    if (!co_await connect(endpoint)) {
-      finish_next(fmt::format("cannot connect to {}: {}", peer_, error_));
-      co_return std::move(result_);
+    decided_.assign(recipients_.size(), false);
+    bool resumed = false;
+    if (connection_) {  // an idle connection from the cache: still there?
+      auto reply = co_await command("RSET\r\n", options_.timeouts.command);
+      resumed = reply && reply->code == 250;
+      if (!resumed) {  // closed or confused while idle: start afresh
+        connection_->close();
+        connection_.reset();
+        reader_ = ReplyReader{};
+        caps_ = Capabilities{};
+      }
     }
-    co_await transaction();
+    if (resumed) {
+      co_await deliver();
+    } else {
+      if (!co_await connect(endpoint)) {
+        finish_next(fmt::format("cannot connect to {}: {}", peer_, error_));
+        co_return std::move(result_);
+      }
+      co_await transaction();
+    }
     if (connection_) {
+      if (reusable_ && options_.cache && !reader_.has_pending_bytes() && !connection_->timed_out()) {
+        auto executor = co_await asio::this_coro::executor;
+        options_.cache->put(key_, connection_, std::move(executor), caps_);
+        co_return std::move(result_);
+      }
       (void)co_await connection_->write("QUIT\r\n", seconds(10));
       if (!connection_->timed_out()) (void)co_await read_reply(seconds(10));
       connection_->close();
     }
     co_return std::move(result_);
+  }
+
+  // Continues on an idle connection from the cache (run() checks it with RSET).
+  void resume(ConnectionCache::Idle idle) {
+    connection_ = std::move(idle.connection);
+    caps_ = idle.caps;
   }
 
  private:
@@ -151,7 +180,6 @@ class ClientSession {
   }
 
   asio::awaitable<void> transaction() {
-    decided_.assign(recipients_.size(), false);
     auto greeting = co_await read_reply(options_.timeouts.greeting);
     if (!greeting) {
       finish_next(error_);
@@ -211,9 +239,15 @@ class ClientSession {
         co_return;
       }
     }
+    co_await deliver();
+  }
+
+  // The mail transaction on a connection that is ready for MAIL.
+  asio::awaitable<void> deliver() {
     if (spec_.smtputf8 && !caps_.smtputf8) {  // RFC 6531 3.4
       all(local_outcome(Verdict::permanent, "5.6.7",
                         fmt::format("{} does not support SMTPUTF8, which the message needs", server_name_)));
+      reusable_ = true;
       co_return;
     }
     const std::string data = data_text(*message_);
@@ -221,6 +255,7 @@ class ClientSession {
       all(local_outcome(Verdict::permanent, "5.3.4",
                         fmt::format("the message ({} octets) exceeds the limit of {} ({} octets)", message_->size(),
                                     server_name_, *caps_.size)));
+      reusable_ = true;
       co_return;
     }
     co_await mail_transaction(data);
@@ -267,11 +302,14 @@ class ClientSession {
       if (!data_reply) co_return fail_undecided();
     }
     if (accepted == 0) {
+      // After an empty data section the server's reply is not read: the connection is not reused.
       if (data_reply && data_reply->code == 354) co_await send(".\r\n", options_.timeouts.data_end);
+      else reusable_ = true;
       co_return;
     }
     if (data_reply->code != 354) {
       all_undecided(remote_outcome(*data_reply));
+      reusable_ = true;
       co_return;
     }
     if (!co_await send(data, std::max(options_.timeouts.data_block,
@@ -279,6 +317,7 @@ class ClientSession {
     auto final_reply = co_await read_reply(options_.timeouts.data_end);
     if (!final_reply) co_return fail_undecided();
     all_undecided(remote_outcome(*final_reply));
+    reusable_ = true;  // the transaction is over either way; the session may start another
   }
 
   void fail_undecided() {
@@ -289,6 +328,7 @@ class ClientSession {
   const ClientOptions& options_;
  public:
   asio::ip::tcp::endpoint endpoint_;
+  std::string key_;  // in the connection cache
 
  private:
   std::string server_name_;
@@ -301,6 +341,7 @@ class ClientSession {
   std::string peer_;
   std::string error_;
   std::vector<bool> decided_;
+  bool reusable_ = false;  // the last transaction ended with the server ready for the next
   TransactionResult result_;
 };
 
@@ -313,8 +354,58 @@ asio::awaitable<TransactionResult> send_message(const ClientOptions& options, as
   auto session = std::make_shared<ClientSession>(options, std::move(server_name), spec, std::move(recipients),
                                                  std::move(message));
   session->endpoint_ = endpoint;
+  session->key_ = fmt::format("{}[{}]:{}|{}", server_name, endpoint.address().to_string(), endpoint.port(),
+                              options.auth_user);
+  std::optional<ConnectionCache::Idle> idle;
+  if (options.cache) idle = options.cache->take(session->key_);
+  if (idle) {
+    // On the connection's own strand, where its timer and socket handlers run.
+    const asio::any_io_executor executor = idle->executor;
+    session->resume(std::move(*idle));
+    auto work = session->run();
+    auto done = asio::co_spawn(executor, std::move(work), asio::use_awaitable);
+    TransactionResult reused = co_await std::move(done);
+    co_return reused;
+  }
   TransactionResult result = co_await session->run();
   co_return result;
+}
+
+std::optional<ConnectionCache::Idle> ConnectionCache::take(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  auto [first, last] = idle_.equal_range(key);
+  for (auto it = last; it != first;) {
+    --it;
+    if (it->second.until < now) continue;  // left for expire()
+    Idle idle = std::move(it->second);
+    idle_.erase(it);
+    return idle;
+  }
+  return std::nullopt;
+}
+
+void ConnectionCache::put(const std::string& key, std::shared_ptr<net::Connection> connection,
+                          asio::any_io_executor executor, const Capabilities& caps) {
+  std::lock_guard lock(mutex_);
+  idle_.emplace(key, Idle{std::move(connection), std::move(executor), caps,
+                          std::chrono::steady_clock::now() + idle_limit_});
+}
+
+void ConnectionCache::expire() {
+  std::lock_guard lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(idle_, [now](const auto& item) {
+    if (item.second.until >= now) return false;
+    item.second.connection->close_from_outside();
+    return true;
+  });
+}
+
+void ConnectionCache::close_all() {
+  std::lock_guard lock(mutex_);
+  for (auto& [key, idle] : idle_) idle.connection->close_from_outside();
+  idle_.clear();
 }
 
 }  // namespace tern::queue

@@ -4,18 +4,26 @@
 // smarthost only over TLS, MAIL/RCPT/DATA pipelined when the server offers
 // PIPELINING (RFC 2920), and the timeouts of RFC 5321 4.5.3.2. The protocol
 // text comes from client_protocol.hpp; this file only does I/O and decides.
+// A connection whose transaction ended cleanly may wait a few seconds in a
+// ConnectionCache for the next message to the same address (RSET, then the
+// next MAIL) instead of a new connection, greeting, EHLO and TLS handshake.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "net/connection.hpp"
+#include "queue/client_protocol.hpp"
 #include "store/types.hpp"
 
 namespace tern::queue {
@@ -29,6 +37,34 @@ struct ClientTimeouts {  // RFC 5321 4.5.3.2
   std::chrono::seconds data_end{600};
 };
 
+// Idle connections after a finished transaction, by destination (address,
+// server name, login). Shared by the scheduler's deliveries; thread-safe.
+class ConnectionCache {
+ public:
+  struct Idle {
+    std::shared_ptr<net::Connection> connection;
+    asio::any_io_executor executor;  // the strand the connection's I/O objects belong to
+    Capabilities caps;  // from the EHLO that the connection's state rests on
+    std::chrono::steady_clock::time_point until;
+  };
+
+  explicit ConnectionCache(std::chrono::seconds idle_limit = std::chrono::seconds(5)) : idle_limit_(idle_limit) {}
+
+  // An idle connection to `key`, most recently parked first; nullopt when none.
+  std::optional<Idle> take(const std::string& key);
+  void put(const std::string& key, std::shared_ptr<net::Connection> connection, asio::any_io_executor executor,
+           const Capabilities& caps);
+  // Closes the connections idle for longer than the limit (as Postfix's
+  // connection cache does, without QUIT: the server sees the close).
+  void expire();
+  void close_all();
+
+ private:
+  std::chrono::seconds idle_limit_;
+  std::mutex mutex_;
+  std::multimap<std::string, Idle> idle_;
+};
+
 struct ClientOptions {
   std::string helo_name;                        // our hostname
   std::shared_ptr<asio::ssl::context> tls;      // null: never STARTTLS
@@ -37,6 +73,7 @@ struct ClientOptions {
   ClientTimeouts timeouts;
   // Called with the connection once it exists, so a shutdown can close it.
   std::function<void(std::shared_ptr<net::Connection>)> on_connect;
+  std::shared_ptr<ConnectionCache> cache;       // null: one connection per transaction
 };
 
 enum class Verdict { delivered, transient, permanent };

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <thread>
@@ -226,7 +227,8 @@ Result<void> drop_privileges(const std::string& user, const std::filesystem::pat
     return {};
   }
   std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
+  // A data_dir made here holds mail and keys: the owner's alone, as the store makes it.
+  if (std::filesystem::create_directories(data_dir, ec)) ::chmod(data_dir.c_str(), 0700);
   for (auto it = std::filesystem::recursive_directory_iterator(data_dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
     (void)::chown(it->path().c_str(), pw->pw_uid, pw->pw_gid);

@@ -16,10 +16,10 @@
 #include "core/asio_tuple.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
-#include "mime/header.hpp"
 #include "smtp/protocol/policy.hpp"
 #include "smtp/protocol/server_protocol.hpp"
 #include "smtp/protocol/trace.hpp"
+#include "store/prepare_message.hpp"
 
 namespace tern::smtp {
 
@@ -282,8 +282,7 @@ class Session {
     if (env_.protocol != Protocol::smtp && !envelope.auth_user.empty())
       message += trace::missing_submission_fields(deliver.message, env_.config.hostname, txid, now);
     message += deliver.message;
-    store::MessageMeta meta = mime::describe_message(message);
-    delivery.message = store::NewMessage{std::move(message), now, std::move(meta)};
+    delivery.message = store::prepare_message(message, now);
 
     const std::size_t local_count = delivery.local.size();
     const std::size_t remote_count = delivery.outbound ? delivery.outbound->recipients.size() : 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "store/change_hub.hpp"
 #include "store/types.hpp"
 
 namespace tern::store {
@@ -50,9 +51,31 @@ class Store {
   // ---- mailboxes ----
   virtual Task<std::vector<Mailbox>> list_mailboxes(Id account_id) = 0;
   virtual Task<std::optional<Mailbox>> find_mailbox(Id account_id, std::string name) = 0;
+  // Creates missing superior names too ("a/b/c" creates "a" and "a/b"; RFC 9051 6.3.4 SHOULD).
   virtual Task<Mailbox> create_mailbox(Id account_id, std::string name, std::string special_use) = 0;
+  // RFC 9051 6.3.6. Inferiors ("old/...") are renamed with it; missing
+  // superiors of the new name are created. Renaming INBOX creates the new
+  // mailbox, moves every entry of INBOX into it (UIDs kept: the new mailbox
+  // has its own UIDVALIDITY) and leaves INBOX empty; INBOX's inferiors stay.
+  // Errc::not_found (no such mailbox), Errc::already_exists (target or one of
+  // the renamed inferiors exists), Errc::invalid (into its own inferior).
+  virtual Task<void> rename_mailbox(Id account_id, std::string old_name, std::string new_name) = 0;
+  // RFC 9051 6.3.5: removes the mailbox and its entries. INBOX cannot be
+  // deleted (Errc::invalid); a mailbox with inferiors is refused with
+  // Errc::conflict (the IMAP layer answers [HASCHILDREN]) rather than kept
+  // as \Noselect, so every name the store holds is a real mailbox.
+  virtual Task<void> delete_mailbox(Id account_id, std::string name) = 0;
+  // SUBSCRIBE / UNSUBSCRIBE of an existing mailbox (Errc::not_found otherwise).
+  virtual Task<void> set_subscribed(Id account_id, std::string name, bool subscribed) = 0;
+  // Errc::not_found when the mailbox is not the account's.
+  virtual Task<MailboxStatus> mailbox_status(Id account_id, Id mailbox_id) = 0;
 
   // ---- messages ----
+  // Messages come from store::prepare_message (canonical bytes, meta, structure).
+  // The methods below that take only a mailbox id do not check its account:
+  // callers get mailbox ids solely from find_mailbox / list_mailboxes of the
+  // authenticated account (DESIGN.md rule 5; see docs/store.md).
+  //
   // One transaction: the blob once, an entry in each local target's mailbox,
   // and a queue entry for the outbound recipients.
   virtual Task<DeliveryResult> deliver(Delivery delivery) = 0;
@@ -62,12 +85,34 @@ class Store {
   virtual Task<std::vector<MailEntry>> list_entries(Id mailbox_id) = 0;
   virtual Task<std::string> read_message(Id message_id) = 0;
   virtual Task<MessageMeta> message_meta(Id message_id) = 0;
+  // The serialized mime::MessageStructure of a stored message (computed now
+  // for messages stored before schema version 3).
+  virtual Task<std::string> message_structure(Id message_id) = 0;
+  // Bytes and structure in one read.
+  virtual Task<MessageForFetch> message_for_fetch(Id message_id) = 0;
   // Changes flags of the given UIDs; each changed entry gets a new MODSEQ. Returns the changed entries.
   virtual Task<std::vector<MailEntry>> store_flags(Id mailbox_id, std::vector<std::uint32_t> uids,
                                                    FlagMode mode, std::uint32_t flags,
                                                    std::vector<std::string> keywords) = 0;
   // Removes the given UIDs from the mailbox; returns the UIDs removed.
+  // The removed UIDs are remembered with the expunge's MODSEQ for changes_since.
   virtual Task<std::vector<std::uint32_t>> expunge(Id mailbox_id, std::vector<std::uint32_t> uids) = 0;
+  // COPY (RFC 9051 6.4.7): new entries in `to_mailbox` for the given UIDs that
+  // exist, with their flags and keywords, sharing the stored message; the
+  // mapping in source UID order (COPYUID, RFC 4315). Both mailboxes must be
+  // the account's (Errc::not_found).
+  virtual Task<std::vector<UidMapping>> copy_entries(Id account_id, Id from_mailbox, std::vector<std::uint32_t> uids,
+                                                     Id to_mailbox) = 0;
+  // MOVE (RFC 6851): copy and expunge in one transaction. Errc::invalid when
+  // both mailboxes are the same.
+  virtual Task<std::vector<UidMapping>> move_entries(Id account_id, Id from_mailbox, std::vector<std::uint32_t> uids,
+                                                     Id to_mailbox) = 0;
+  // What changed in the mailbox after `modseq` (RFC 7162): how a session
+  // learns what other sessions and deliveries did.
+  virtual Task<MailboxChanges> changes_since(Id account_id, Id mailbox_id, std::uint64_t modseq) = 0;
+
+  // Fired after each committed write that touched a mailbox.
+  virtual ChangeHub& change_hub() = 0;
 
   // ---- queue ----
   virtual Task<std::vector<QueueEntry>> queue_list() = 0;

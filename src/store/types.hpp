@@ -74,11 +74,38 @@ struct MessageMeta {
   std::string message_id;
 };
 
-// A message to be stored: immutable bytes (CRLF line endings) and their meta.
+// A message to be stored: immutable bytes in canonical form (CRLF line
+// endings, mime::canonicalize_line_endings), their meta and their structure
+// (mime::serialize(mime::analyze_message(data))). Build it with
+// store::prepare_message; a back end computes a missing structure itself.
 struct NewMessage {
   std::string data;
   UnixTime internal_date = 0;
   MessageMeta meta;
+  std::string structure;
+};
+
+// What FETCH needs of one message: its bytes and its serialized structure.
+struct MessageForFetch {
+  std::string data;
+  std::string structure;  // mime::serialize form
+};
+
+// STATUS (RFC 9051 6.3.11, RFC 7162 3.1.2), counted by the database.
+struct MailboxStatus {
+  std::uint32_t messages = 0;
+  std::uint32_t unseen = 0;   // entries without \Seen
+  std::uint32_t deleted = 0;  // entries with \Deleted (RFC 9051 DELETED)
+  std::uint64_t size = 0;     // octets of all entries (RFC 8438 SIZE)
+  std::uint32_t uidnext = 1;
+  std::uint32_t uidvalidity = 0;
+  std::uint64_t highestmodseq = 1;
+};
+
+// One entry copied or moved: its UID in the source and in the target (COPYUID, RFC 4315).
+struct UidMapping {
+  std::uint32_t from_uid = 0;
+  std::uint32_t to_uid = 0;
 };
 
 // One message in one mailbox.
@@ -91,6 +118,17 @@ struct MailEntry {
   Id message_id = 0;
   std::uint64_t size = 0;
   UnixTime internal_date = 0;
+};
+
+// What happened to a mailbox after a MODSEQ (RFC 7162 3.2.5, 3.2.10).
+struct MailboxChanges {
+  std::vector<MailEntry> changed;       // entries added or changed, in UID order
+  std::vector<std::uint32_t> vanished;  // UIDs expunged, ascending
+  // False when expunges older than the MODSEQ asked for were pruned: then
+  // `vanished` may lack some UIDs and the caller compares its own UID list.
+  bool vanished_complete = true;
+  std::uint64_t highestmodseq = 1;
+  std::uint32_t uidnext = 1;
 };
 
 // ---- queue (store and forward) ----

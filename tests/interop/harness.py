@@ -102,6 +102,13 @@ class Tern:
                     if time.time() > deadline:
                         raise AssertionError("tern did not start listening:\n" + self.read_log())
                     time.sleep(0.05)
+        # The sockets accept before the key pair and the store are ready; "started" comes after.
+        while "event=started" not in self.read_log():
+            if self.process.poll() is not None:
+                raise AssertionError(f"tern exited {self.process.returncode}:\n{self.read_log()}")
+            if time.time() > deadline:
+                raise AssertionError("tern did not log event=started:\n" + self.read_log())
+            time.sleep(0.05)
         return self
 
     def read_log(self):
@@ -300,8 +307,8 @@ def deliver_local(tern, recipient, subjects, sender="sender@origin.test", body="
 class RawPop3:
     """A hand-driven POP3 connection: exact bytes out, response lines in."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10, tls=False, greeting=True):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host="127.0.0.1", timeout=10, tls=False, greeting=True, source_address=None):
+        self.sock = socket.create_connection((host, port), timeout=timeout, source_address=source_address)
         if tls:
             self.sock = insecure_tls_context().wrap_socket(self.sock, server_hostname="mail.example.test")
         self.buffer = b""

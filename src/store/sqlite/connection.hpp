@@ -5,12 +5,14 @@
 // belongs to exactly one thread at a time and is never shared.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -135,6 +137,14 @@ class Connection {
   // The current error of this connection as a tern Error.
   Error error(int result_code, std::string_view context) const;
 
+  // Mailboxes the writes of the open transaction changed, for the ChangeHub:
+  // noted by the operations, dropped with a rolled-back job (back to a mark),
+  // taken by the writer once the transaction committed.
+  void note_mailbox_changed(std::int64_t mailbox_id) { changed_mailboxes_.push_back(mailbox_id); }
+  std::size_t changed_mark() const { return changed_mailboxes_.size(); }
+  void drop_changes_after(std::size_t mark) { changed_mailboxes_.resize(std::min(mark, changed_mailboxes_.size())); }
+  std::vector<std::int64_t> take_changed_mailboxes() { return std::exchange(changed_mailboxes_, {}); }
+
  private:
   friend class Statement;
   explicit Connection(sqlite3* handle) noexcept : handle_(handle) {}
@@ -142,6 +152,7 @@ class Connection {
   void give_back(std::string sql, sqlite3_stmt* handle) noexcept;
 
   sqlite3* handle_;
+  std::vector<std::int64_t> changed_mailboxes_;
   std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
 };
 

@@ -44,7 +44,10 @@ Result<std::uint32_t> next_uidvalidity(Connection& db) {
   return static_cast<std::uint32_t>(next);
 }
 
-Result<Mailbox> insert_mailbox(Connection& db, Id account_id, const std::string& name, std::string_view special_use) {
+}  // namespace
+
+Result<Mailbox> insert_mailbox(Connection& db, Id account_id, const std::string& name,
+                               std::string_view special_use) {
   TERN_TRY_ASSIGN(std::uint32_t uidvalidity, next_uidvalidity(db));
   TERN_TRY(db.execute("INSERT INTO mailboxes (account_id, name, uidvalidity, special_use) VALUES (?1, ?2, ?3, ?4)",
                       account_id, name, uidvalidity, special_use));
@@ -56,8 +59,6 @@ Result<Mailbox> insert_mailbox(Connection& db, Id account_id, const std::string&
   out.special_use = std::string(special_use);
   return out;
 }
-
-}  // namespace
 
 Result<std::vector<Mailbox>> list_mailboxes(Connection& db, Id account_id) {
   TERN_TRY_ASSIGN(auto account, db.scalar("SELECT id FROM accounts WHERE id = ?1", account_id));
@@ -90,7 +91,52 @@ Result<Mailbox> create_mailbox(Connection& db, Id account_id, std::string_view n
   TERN_TRY_ASSIGN(auto existing,
                   db.scalar("SELECT id FROM mailboxes WHERE account_id = ?1 AND name = ?2", account_id, canonical));
   if (existing) return make_error(Errc::already_exists, fmt::format("mailbox {} already exists", canonical));
+  TERN_TRY(create_superiors(db, account_id, canonical));
   return insert_mailbox(db, account_id, canonical, special_use);
+}
+
+Result<void> create_superiors(Connection& db, Id account_id, std::string_view canonical) {
+  for (auto slash = canonical.find('/'); slash != std::string_view::npos; slash = canonical.find('/', slash + 1)) {
+    TERN_TRY_ASSIGN(std::string superior, canonical_mailbox_name(canonical.substr(0, slash)));
+    TERN_TRY_ASSIGN(auto existing,
+                    db.scalar("SELECT id FROM mailboxes WHERE account_id = ?1 AND name = ?2", account_id, superior));
+    if (!existing) TERN_TRY(insert_mailbox(db, account_id, superior, ""));
+  }
+  return {};
+}
+
+Result<MailboxStatus> mailbox_status(Connection& db, Id account_id, Id mailbox_id) {
+  MailboxStatus out;
+  {
+    TERN_TRY_ASSIGN(auto row, db.query("SELECT uidnext, uidvalidity, highestmodseq FROM mailboxes "
+                                       "WHERE id = ?1 AND account_id = ?2",
+                                       mailbox_id, account_id));
+    TERN_TRY_ASSIGN(bool has_row, row.step());
+    if (!has_row) return make_error(Errc::not_found, fmt::format("mailbox {} does not exist", mailbox_id));
+    out.uidnext = row.u32(0);
+    out.uidvalidity = row.u32(1);
+    out.highestmodseq = row.u64(2);
+  }
+  TERN_TRY_ASSIGN(auto row, db.query("SELECT COUNT(*), COALESCE(SUM((e.flags & ?2) = 0), 0), "
+                                     "COALESCE(SUM((e.flags & ?3) != 0), 0), COALESCE(SUM(m.size), 0) "
+                                     "FROM entries e JOIN messages m ON m.id = e.message_id WHERE e.mailbox_id = ?1",
+                                     mailbox_id, flag::seen, flag::deleted));
+  TERN_TRY_ASSIGN(bool has_row, row.step());
+  if (has_row) {
+    out.messages = row.u32(0);
+    out.unseen = row.u32(1);
+    out.deleted = row.u32(2);
+    out.size = row.u64(3);
+  }
+  return out;
+}
+
+Result<void> set_subscribed(Connection& db, Id account_id, std::string_view name, bool subscribed) {
+  TERN_TRY_ASSIGN(std::string canonical, canonical_mailbox_name(name));
+  TERN_TRY(db.execute("UPDATE mailboxes SET subscribed = ?1 WHERE account_id = ?2 AND name = ?3", subscribed,
+                      account_id, canonical));
+  if (db.changes() == 0) return make_error(Errc::not_found, fmt::format("mailbox {} does not exist", canonical));
+  return {};
 }
 
 Result<void> create_default_mailboxes(Connection& db, Id account_id) {

@@ -3,20 +3,21 @@
 // mailbox's UIDNEXT (RFC 9051 2.3.1.1: strictly ascending, never reused) and
 // every change to an entry takes a new MODSEQ from the mailbox's
 // HIGHESTMODSEQ (RFC 7162 3.1.1); an expunge raises HIGHESTMODSEQ too
-// (RFC 7162 3.2.10), so a client can tell that something changed.
+// (RFC 7162 3.2.10), so a client can tell that something changed, and the
+// expunged UIDs are kept with that MODSEQ for QRESYNC. Each message's MIME
+// structure is stored beside it (message_structures) for FETCH.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <iterator>
 #include <limits>
 
+#include "store/prepare_message.hpp"
 #include "store/sqlite/operations.hpp"
 
 namespace tern::store::sqlite::ops {
 
-namespace {
-
-constexpr std::string_view select_entry =
+const std::string_view select_entry =
     "SELECT e.mailbox_id, e.uid, e.modseq, e.flags, e.keywords, e.message_id, m.size, m.internal_date "
     "FROM entries e JOIN messages m ON m.id = e.message_id";
 
@@ -39,6 +40,15 @@ Result<void> require_mailbox(Connection& db, Id mailbox_id) {
   return {};
 }
 
+Result<void> require_account_mailbox(Connection& db, Id account_id, Id mailbox_id) {
+  TERN_TRY_ASSIGN(auto found,
+                  db.scalar("SELECT id FROM mailboxes WHERE id = ?1 AND account_id = ?2", mailbox_id, account_id));
+  // The same answer as for a mailbox that does not exist: another account's
+  // mailbox ids are not even confirmed (DESIGN.md rule 5).
+  if (!found) return make_error(Errc::not_found, fmt::format("mailbox {} does not exist", mailbox_id));
+  return {};
+}
+
 Result<std::uint64_t> next_modseq(Connection& db, Id mailbox_id) {
   TERN_TRY_ASSIGN(auto row, db.query("UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ?1 "
                                      "RETURNING highestmodseq",
@@ -47,6 +57,7 @@ Result<std::uint64_t> next_modseq(Connection& db, Id mailbox_id) {
   if (!has_row) return make_error(Errc::not_found, fmt::format("mailbox {} does not exist", mailbox_id));
   std::uint64_t modseq = row.u64(0);
   TERN_TRY(row.run());
+  db.note_mailbox_changed(mailbox_id);
   return modseq;
 }
 
@@ -59,7 +70,15 @@ Result<Id> insert_message(Connection& db, const NewMessage& message) {
                       message.data.size(), message.internal_date != 0 ? message.internal_date : now(),
                       meta.header_size, meta.date, meta.subject, meta.from, meta.sender, meta.reply_to, meta.to,
                       meta.cc, meta.bcc, meta.in_reply_to, meta.message_id, Blob{message.data}));
-  return db.last_insert_id();
+  Id id = db.last_insert_id();
+  // Callers prepare the structure off this thread (prepare_message); one that
+  // did not gets it computed here, so every message stored has one.
+  std::string computed;
+  if (message.structure.empty()) computed = analyze_for_store(message.data);
+  const std::string& structure = message.structure.empty() ? computed : message.structure;
+  TERN_TRY(db.execute("INSERT INTO message_structures (message_id, structure) VALUES (?1, ?2)", id,
+                      Blob{structure}));
+  return id;
 }
 
 // Adds one entry at the mailbox's next UID with a fresh MODSEQ.
@@ -79,8 +98,11 @@ Result<Placement> add_entry(Connection& db, Id mailbox_id, Id message_id, std::u
   TERN_TRY(db.execute("INSERT INTO entries (mailbox_id, uid, modseq, flags, keywords, message_id) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                       mailbox_id, out.uid, modseq, flags, keywords, message_id));
+  db.note_mailbox_changed(mailbox_id);
   return out;
 }
+
+namespace {
 
 // The mailbox a local target names; its INBOX when that one is missing.
 Result<Id> target_mailbox(Connection& db, const LocalTarget& target) {
@@ -96,13 +118,13 @@ Result<Id> target_mailbox(Connection& db, const LocalTarget& target) {
   return make_error(Errc::not_found, fmt::format("account {} does not exist or has no INBOX", target.account_id));
 }
 
+}  // namespace
+
 std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> uids) {
   std::sort(uids.begin(), uids.end());
   uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
   return uids;
 }
-
-}  // namespace
 
 Result<DeliveryResult> deliver(Connection& db, const Delivery& delivery) {
   bool outbound = delivery.outbound.has_value() && !delivery.outbound->recipients.empty();
@@ -227,16 +249,58 @@ Result<std::vector<MailEntry>> store_flags(Connection& db, Id mailbox_id, std::v
   return changed;
 }
 
-Result<std::vector<std::uint32_t>> expunge(Connection& db, Id mailbox_id, std::vector<std::uint32_t> uids) {
-  TERN_TRY(require_mailbox(db, mailbox_id));
+Result<std::vector<std::uint32_t>> remove_entries(Connection& db, Id mailbox_id, std::vector<std::uint32_t> uids) {
   std::vector<std::uint32_t> removed;
   for (std::uint32_t uid : sorted_unique(std::move(uids))) {
     // The entries' trigger deletes the message once nothing refers to it.
     TERN_TRY(db.execute("DELETE FROM entries WHERE mailbox_id = ?1 AND uid = ?2", mailbox_id, uid));
     if (db.changes() > 0) removed.push_back(uid);
   }
-  if (!removed.empty()) TERN_TRY(next_modseq(db, mailbox_id));
+  if (removed.empty()) return removed;
+  TERN_TRY_ASSIGN(std::uint64_t modseq, next_modseq(db, mailbox_id));
+  TERN_TRY(record_vanished(db, mailbox_id, removed, modseq));
   return removed;
+}
+
+Result<void> record_vanished(Connection& db, Id mailbox_id, const std::vector<std::uint32_t>& uids,
+                             std::uint64_t modseq) {
+  for (std::uint32_t uid : uids) {
+    TERN_TRY(db.execute("INSERT OR REPLACE INTO vanished (mailbox_id, uid, modseq) VALUES (?1, ?2, ?3)", mailbox_id,
+                        uid, modseq));
+  }
+  // Bounded: past the limit the oldest go, and vanished_floor says up to
+  // which MODSEQ the list is no longer complete (RFC 7162 3.2.5.2 lets the
+  // client fall back to its known UIDs).
+  TERN_TRY_ASSIGN(auto cut, db.scalar("SELECT modseq FROM vanished WHERE mailbox_id = ?1 "
+                                      "ORDER BY modseq DESC LIMIT 1 OFFSET ?2",
+                                      mailbox_id, vanished_limit));
+  if (!cut) return {};
+  TERN_TRY(db.execute("DELETE FROM vanished WHERE mailbox_id = ?1 AND modseq <= ?2", mailbox_id, *cut));
+  return db.execute("UPDATE mailboxes SET vanished_floor = MAX(vanished_floor, ?2) WHERE id = ?1", mailbox_id, *cut);
+}
+
+Result<std::vector<std::uint32_t>> expunge(Connection& db, Id mailbox_id, std::vector<std::uint32_t> uids) {
+  TERN_TRY(require_mailbox(db, mailbox_id));
+  return remove_entries(db, mailbox_id, std::move(uids));
+}
+
+Result<std::string> message_structure(Connection& db, Id message_id) {
+  {
+    TERN_TRY_ASSIGN(auto row, db.query("SELECT structure FROM message_structures WHERE message_id = ?1", message_id));
+    TERN_TRY_ASSIGN(bool has_row, row.step());
+    if (has_row) return row.blob(0);
+  }
+  // Stored before schema version 3: computed from the bytes on this reader
+  // (a read-only connection cannot keep it; such messages are few and age out).
+  TERN_TRY_ASSIGN(std::string data, read_message(db, message_id));
+  return analyze_for_store(data);
+}
+
+Result<MessageForFetch> message_for_fetch(Connection& db, Id message_id) {
+  MessageForFetch out;
+  TERN_TRY_ASSIGN(out.data, read_message(db, message_id));
+  TERN_TRY_ASSIGN(out.structure, message_structure(db, message_id));
+  return out;
 }
 
 }  // namespace tern::store::sqlite::ops

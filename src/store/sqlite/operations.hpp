@@ -58,10 +58,41 @@ Result<Resolution> resolve(Connection& db, std::string_view address);
 Result<std::vector<Mailbox>> list_mailboxes(Connection& db, Id account_id);
 Result<std::optional<Mailbox>> find_mailbox(Connection& db, Id account_id, std::string_view name);
 Result<Mailbox> create_mailbox(Connection& db, Id account_id, std::string_view name, std::string_view special_use);
+// Creates the missing superior names of a canonical name (not the name itself).
+Result<void> create_superiors(Connection& db, Id account_id, std::string_view canonical);
+Result<Mailbox> insert_mailbox(Connection& db, Id account_id, const std::string& canonical,
+                               std::string_view special_use);
+Result<MailboxStatus> mailbox_status(Connection& db, Id account_id, Id mailbox_id);
+Result<void> set_subscribed(Connection& db, Id account_id, std::string_view name, bool subscribed);
+
+// ---- hierarchy (hierarchy.cpp) ----
+
+Result<void> rename_mailbox(Connection& db, Id account_id, std::string_view old_name, std::string_view new_name);
+Result<void> delete_mailbox(Connection& db, Id account_id, std::string_view name);
 // INBOX, Sent, Drafts, Trash, Junk, Archive for a new account.
 Result<void> create_default_mailboxes(Connection& db, Id account_id);
 
 // ---- messages (messages.cpp) ----
+
+// Helpers shared with entries.cpp.
+extern const std::string_view select_entry;  // columns in the order entry_from reads
+MailEntry entry_from(const Statement& row);
+Result<void> require_mailbox(Connection& db, Id mailbox_id);
+// Errc::not_found unless the mailbox exists and belongs to the account.
+Result<void> require_account_mailbox(Connection& db, Id account_id, Id mailbox_id);
+// A fresh MODSEQ of the mailbox (its new HIGHESTMODSEQ); notes the change.
+Result<std::uint64_t> next_modseq(Connection& db, Id mailbox_id);
+Result<Id> insert_message(Connection& db, const NewMessage& message);
+// A new entry at the mailbox's next UID with a fresh MODSEQ; notes the change.
+Result<Placement> add_entry(Connection& db, Id mailbox_id, Id message_id, std::uint32_t flags,
+                            const std::string& keywords);
+std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> uids);
+// Deletes the entries that exist, remembers them as vanished at one new MODSEQ.
+Result<std::vector<std::uint32_t>> remove_entries(Connection& db, Id mailbox_id, std::vector<std::uint32_t> uids);
+// Remembers expunged UIDs (kept up to vanished_limit per mailbox).
+inline constexpr std::int64_t vanished_limit = 10000;
+Result<void> record_vanished(Connection& db, Id mailbox_id, const std::vector<std::uint32_t>& uids,
+                             std::uint64_t modseq);
 
 Result<DeliveryResult> deliver(Connection& db, const Delivery& delivery);
 Result<Placement> append(Connection& db, Id mailbox_id, const NewMessage& message, std::uint32_t flags,
@@ -73,6 +104,16 @@ Result<std::vector<MailEntry>> store_flags(Connection& db, Id mailbox_id, std::v
                                            FlagMode mode, std::uint32_t flags,
                                            const std::vector<std::string>& keywords);
 Result<std::vector<std::uint32_t>> expunge(Connection& db, Id mailbox_id, std::vector<std::uint32_t> uids);
+Result<std::string> message_structure(Connection& db, Id message_id);
+Result<MessageForFetch> message_for_fetch(Connection& db, Id message_id);
+
+// ---- copy, move, changes (entries.cpp) ----
+
+Result<std::vector<UidMapping>> copy_entries(Connection& db, Id account_id, Id from_mailbox,
+                                             std::vector<std::uint32_t> uids, Id to_mailbox);
+Result<std::vector<UidMapping>> move_entries(Connection& db, Id account_id, Id from_mailbox,
+                                             std::vector<std::uint32_t> uids, Id to_mailbox);
+Result<MailboxChanges> changes_since(Connection& db, Id account_id, Id mailbox_id, std::uint64_t modseq);
 
 // ---- queue (queue.cpp) ----
 

@@ -144,9 +144,33 @@ ALTER TABLE queue_entries ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queue_entries ADD COLUMN warned INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<Migration, 2> all_migrations{{
+// IMAP: the MIME structure of each message, in its own table rather than a
+// column of `messages` because a column added now would sit after the blob,
+// and reading it would walk the blob's overflow pages. Messages stored before
+// have no row; the store computes their structure when asked (messages.cpp).
+// Also the UIDs
+// expunged with their MODSEQ for QRESYNC (RFC 7162 3.2.10). `vanished_floor`
+// is the highest MODSEQ whose expunges were pruned: below it the vanished
+// list of a mailbox is incomplete.
+constexpr std::string_view imap_support = R"sql(
+CREATE TABLE message_structures (
+  message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  structure BLOB NOT NULL
+);
+ALTER TABLE mailboxes ADD COLUMN vanished_floor INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE vanished (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX vanished_by_modseq ON vanished(mailbox_id, modseq);
+)sql";
+
+constexpr std::array<Migration, 3> all_migrations{{
     {"initial schema: directory, mailboxes, messages, queue", initial_schema},
     {"queue leases and delay warnings", queue_leases},
+    {"message structure and expunged UIDs for IMAP", imap_support},
 }};
 
 }  // namespace

@@ -60,13 +60,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
     reader_dbs.push_back(std::move(reader_db));
   }
   log::info("event=store_open backend=sqlite path={} schema_version={} readers={}", log::kv(path), version, readers);
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(path),
-                                                      std::make_unique<Writer>(std::move(writer_db), options.batch_limit),
+  auto hub = std::make_shared<ChangeHub>();
+  auto writer = std::make_unique<Writer>(std::move(writer_db), options.batch_limit,
+                                         [hub](const std::vector<std::int64_t>& changed) { hub->notify(changed); });
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(path), std::move(hub), std::move(writer),
                                                       std::make_unique<ReaderPool>(std::move(reader_dbs))));
 }
 
-SqliteStore::SqliteStore(std::string path, std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers)
-    : path_(std::move(path)), writer_(std::move(writer)), readers_(std::move(readers)) {}
+SqliteStore::SqliteStore(std::string path, std::shared_ptr<ChangeHub> hub, std::unique_ptr<Writer> writer,
+                         std::unique_ptr<ReaderPool> readers)
+    : path_(std::move(path)), hub_(std::move(hub)), writer_(std::move(writer)), readers_(std::move(readers)) {}
 
 SqliteStore::~SqliteStore() { close(); }
 
@@ -161,6 +164,28 @@ Task<Mailbox> SqliteStore::create_mailbox(Id account_id, std::string name, std::
   });
 }
 
+Task<void> SqliteStore::rename_mailbox(Id account_id, std::string old_name, std::string new_name) {
+  return write<void>([account_id, old_name = std::move(old_name), new_name = std::move(new_name)](Connection& db) {
+    return ops::rename_mailbox(db, account_id, old_name, new_name);
+  });
+}
+
+Task<void> SqliteStore::delete_mailbox(Id account_id, std::string name) {
+  return write<void>(
+      [account_id, name = std::move(name)](Connection& db) { return ops::delete_mailbox(db, account_id, name); });
+}
+
+Task<void> SqliteStore::set_subscribed(Id account_id, std::string name, bool subscribed) {
+  return write<void>([account_id, name = std::move(name), subscribed](Connection& db) {
+    return ops::set_subscribed(db, account_id, name, subscribed);
+  });
+}
+
+Task<MailboxStatus> SqliteStore::mailbox_status(Id account_id, Id mailbox_id) {
+  return read<MailboxStatus>(
+      [account_id, mailbox_id](Connection& db) { return ops::mailbox_status(db, account_id, mailbox_id); });
+}
+
 // ---- messages ----
 
 Task<DeliveryResult> SqliteStore::deliver(Delivery delivery) {
@@ -188,6 +213,14 @@ Task<MessageMeta> SqliteStore::message_meta(Id message_id) {
   return read<MessageMeta>([message_id](Connection& db) { return ops::message_meta(db, message_id); });
 }
 
+Task<std::string> SqliteStore::message_structure(Id message_id) {
+  return read<std::string>([message_id](Connection& db) { return ops::message_structure(db, message_id); });
+}
+
+Task<MessageForFetch> SqliteStore::message_for_fetch(Id message_id) {
+  return read<MessageForFetch>([message_id](Connection& db) { return ops::message_for_fetch(db, message_id); });
+}
+
 Task<std::vector<MailEntry>> SqliteStore::store_flags(Id mailbox_id, std::vector<std::uint32_t> uids, FlagMode mode,
                                                       std::uint32_t flags, std::vector<std::string> keywords) {
   return write<std::vector<MailEntry>>(
@@ -199,6 +232,28 @@ Task<std::vector<MailEntry>> SqliteStore::store_flags(Id mailbox_id, std::vector
 Task<std::vector<std::uint32_t>> SqliteStore::expunge(Id mailbox_id, std::vector<std::uint32_t> uids) {
   return write<std::vector<std::uint32_t>>(
       [mailbox_id, uids = std::move(uids)](Connection& db) { return ops::expunge(db, mailbox_id, uids); });
+}
+
+Task<std::vector<UidMapping>> SqliteStore::copy_entries(Id account_id, Id from_mailbox, std::vector<std::uint32_t> uids,
+                                                        Id to_mailbox) {
+  return write<std::vector<UidMapping>>(
+      [account_id, from_mailbox, uids = std::move(uids), to_mailbox](Connection& db) {
+        return ops::copy_entries(db, account_id, from_mailbox, uids, to_mailbox);
+      });
+}
+
+Task<std::vector<UidMapping>> SqliteStore::move_entries(Id account_id, Id from_mailbox, std::vector<std::uint32_t> uids,
+                                                        Id to_mailbox) {
+  return write<std::vector<UidMapping>>(
+      [account_id, from_mailbox, uids = std::move(uids), to_mailbox](Connection& db) {
+        return ops::move_entries(db, account_id, from_mailbox, uids, to_mailbox);
+      });
+}
+
+Task<MailboxChanges> SqliteStore::changes_since(Id account_id, Id mailbox_id, std::uint64_t modseq) {
+  return read<MailboxChanges>([account_id, mailbox_id, modseq](Connection& db) {
+    return ops::changes_since(db, account_id, mailbox_id, modseq);
+  });
 }
 
 // ---- queue ----

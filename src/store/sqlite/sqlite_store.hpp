@@ -47,6 +47,10 @@ class SqliteStore final : public Store {
   Task<std::vector<Mailbox>> list_mailboxes(Id account_id) override;
   Task<std::optional<Mailbox>> find_mailbox(Id account_id, std::string name) override;
   Task<Mailbox> create_mailbox(Id account_id, std::string name, std::string special_use) override;
+  Task<void> rename_mailbox(Id account_id, std::string old_name, std::string new_name) override;
+  Task<void> delete_mailbox(Id account_id, std::string name) override;
+  Task<void> set_subscribed(Id account_id, std::string name, bool subscribed) override;
+  Task<MailboxStatus> mailbox_status(Id account_id, Id mailbox_id) override;
 
   Task<DeliveryResult> deliver(Delivery delivery) override;
   Task<Placement> append(Id mailbox_id, NewMessage message, std::uint32_t flags,
@@ -54,9 +58,18 @@ class SqliteStore final : public Store {
   Task<std::vector<MailEntry>> list_entries(Id mailbox_id) override;
   Task<std::string> read_message(Id message_id) override;
   Task<MessageMeta> message_meta(Id message_id) override;
+  Task<std::string> message_structure(Id message_id) override;
+  Task<MessageForFetch> message_for_fetch(Id message_id) override;
   Task<std::vector<MailEntry>> store_flags(Id mailbox_id, std::vector<std::uint32_t> uids, FlagMode mode,
                                            std::uint32_t flags, std::vector<std::string> keywords) override;
   Task<std::vector<std::uint32_t>> expunge(Id mailbox_id, std::vector<std::uint32_t> uids) override;
+  Task<std::vector<UidMapping>> copy_entries(Id account_id, Id from_mailbox, std::vector<std::uint32_t> uids,
+                                             Id to_mailbox) override;
+  Task<std::vector<UidMapping>> move_entries(Id account_id, Id from_mailbox, std::vector<std::uint32_t> uids,
+                                             Id to_mailbox) override;
+  Task<MailboxChanges> changes_since(Id account_id, Id mailbox_id, std::uint64_t modseq) override;
+
+  ChangeHub& change_hub() override { return *hub_; }
 
   Task<std::vector<QueueEntry>> queue_list() override;
   Task<std::optional<QueueEntry>> queue_get(Id id) override;
@@ -74,7 +87,8 @@ class SqliteStore final : public Store {
   const std::string& path() const { return path_; }
 
  private:
-  SqliteStore(std::string path, std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers);
+  SqliteStore(std::string path, std::shared_ptr<ChangeHub> hub, std::unique_ptr<Writer> writer,
+              std::unique_ptr<ReaderPool> readers);
 
   // Runs `work(Connection&) -> Result<T>` on the writer (in the next group
   // commit) or on a reader, and completes the awaiting coroutine with its result.
@@ -96,6 +110,8 @@ class SqliteStore final : public Store {
   }
 
   std::string path_;
+  // Shared with the writer's commit listener, which fires it after each commit.
+  std::shared_ptr<ChangeHub> hub_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::once_flag closed_;

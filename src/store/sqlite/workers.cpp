@@ -63,8 +63,11 @@ void JobQueue::close() {
 
 // ---- Writer ----
 
-Writer::Writer(std::unique_ptr<Connection> db, std::size_t batch_limit)
-    : db_(std::move(db)), batch_limit_(batch_limit == 0 ? 1 : batch_limit), thread_([this] { run(); }) {}
+Writer::Writer(std::unique_ptr<Connection> db, std::size_t batch_limit, CommitListener on_commit)
+    : db_(std::move(db)),
+      batch_limit_(batch_limit == 0 ? 1 : batch_limit),
+      on_commit_(std::move(on_commit)),
+      thread_([this] { run(); }) {}
 
 Writer::~Writer() { stop(); }
 
@@ -94,6 +97,7 @@ void Writer::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
   if (batch.size() > largest_batch_.load()) largest_batch_ = batch.size();
 
   auto fail_all = [&](const std::string& why) {
+    (void)db_->take_changed_mailboxes();  // nothing of the batch took effect
     for (auto& job : batch) job->fail(make_error(Errc::io, why));
     failed_jobs_ += batch.size();
     for (auto& job : batch) job->complete();
@@ -110,6 +114,7 @@ void Writer::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
       fail_all("cannot start a savepoint: " + saved.error().message);
       return;
     }
+    const std::size_t mark = db_->changed_mark();
     auto status = run_guarded(*job, *db_);
     if (!db_->in_transaction()) {
       // SQLite rolled back the whole transaction (e.g. disk full, I/O
@@ -125,6 +130,7 @@ void Writer::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
       }
     } else {
       ++failed;
+      db_->drop_changes_after(mark);
       auto undone = db_->exec("ROLLBACK TO job");
       if (undone) undone = db_->exec("RELEASE job");
       if (!undone) {
@@ -142,6 +148,17 @@ void Writer::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
   }
   ++commits_;
   failed_jobs_ += failed;
+  // Only now, with the changes durable and visible to readers, may waiting
+  // sessions hear of them.
+  auto changed = db_->take_changed_mailboxes();
+  if (on_commit_ && !changed.empty()) {
+    try {
+      on_commit_(changed);
+    } catch (const std::exception& e) {
+      // A faulty listener must not keep the batch's callers waiting.
+      log::error("event=store_commit_listener_failed error={}", log::kv(e.what()));
+    }
+  }
   for (auto& job : batch) job->complete();
 }
 

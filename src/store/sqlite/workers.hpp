@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -70,9 +71,13 @@ struct WriterStats {
   std::uint64_t largest_batch = 0;
 };
 
+// Called on the writer thread after each commit with the mailboxes the
+// committed jobs changed (possibly repeated); must not block.
+using CommitListener = std::function<void(const std::vector<std::int64_t>& changed_mailboxes)>;
+
 class Writer {
  public:
-  Writer(std::unique_ptr<Connection> db, std::size_t batch_limit);
+  Writer(std::unique_ptr<Connection> db, std::size_t batch_limit, CommitListener on_commit = {});
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -89,6 +94,7 @@ class Writer {
 
   std::unique_ptr<Connection> db_;
   const std::size_t batch_limit_;
+  CommitListener on_commit_;
   JobQueue queue_;
   std::atomic<std::uint64_t> jobs_{0};
   std::atomic<std::uint64_t> failed_jobs_{0};

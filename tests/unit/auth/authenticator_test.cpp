@@ -74,6 +74,22 @@ class AccountsOnlyStore final : public store::Store {
     co_return unused();
   }
   Task<std::vector<std::uint32_t>> expunge(store::Id, std::vector<std::uint32_t>) override { co_return unused(); }
+  Task<void> rename_mailbox(store::Id, std::string, std::string) override { co_return unused(); }
+  Task<void> delete_mailbox(store::Id, std::string) override { co_return unused(); }
+  Task<void> set_subscribed(store::Id, std::string, bool) override { co_return unused(); }
+  Task<store::MailboxStatus> mailbox_status(store::Id, store::Id) override { co_return unused(); }
+  Task<std::string> message_structure(store::Id) override { co_return unused(); }
+  Task<store::MessageForFetch> message_for_fetch(store::Id) override { co_return unused(); }
+  Task<std::vector<store::UidMapping>> copy_entries(store::Id, store::Id, std::vector<std::uint32_t>,
+                                                    store::Id) override {
+    co_return unused();
+  }
+  Task<std::vector<store::UidMapping>> move_entries(store::Id, store::Id, std::vector<std::uint32_t>,
+                                                    store::Id) override {
+    co_return unused();
+  }
+  Task<store::MailboxChanges> changes_since(store::Id, store::Id, std::uint64_t) override { co_return unused(); }
+  store::ChangeHub& change_hub() override { return hub_; }
   Task<std::vector<store::QueueEntry>> queue_list() override { co_return unused(); }
   Task<std::optional<store::QueueEntry>> queue_get(store::Id) override { co_return unused(); }
   Task<void> queue_remove(store::Id) override { co_return unused(); }
@@ -85,6 +101,9 @@ class AccountsOnlyStore final : public store::Store {
   Task<std::uint32_t> queue_release(std::string) override { co_return unused(); }
   Task<void> queue_record_attempt(store::QueueAttempt) override { co_return unused(); }
   void close() override {}
+
+ private:
+  store::ChangeHub hub_;
 };
 
 constexpr Argon2Cost cheap{1, 64, 1};
