@@ -58,14 +58,48 @@ Admission LoginThrottle::check(std::string_view remote_address, std::string_view
     admission.allowed = false;
     admission.retry_after = std::max(admission.retry_after, round_up_seconds(oldest + options_.window - now));
   };
-  consider(addresses_, address_key(remote_address));
-  if (!username.empty()) consider(users_, user_key(username));
+  const std::string address = address_key(remote_address);
+  const std::string user = username.empty() ? std::string() : user_key(username);
+  consider(addresses_, address);
+  if (!user.empty()) consider(users_, user);
+  if (!admission.allowed) return admission;
+  // Failures recorded plus attempts still being checked must stay under the limits.
+  auto& address_pending = pending_addresses_[address];
+  bool over = addresses_.count(address, since) + address_pending >= std::max<std::size_t>(options_.max_failures_per_address, 1);
+  std::size_t* user_pending = nullptr;
+  if (!user.empty()) {
+    user_pending = &pending_users_[user];
+    over = over || users_.count(user, since) + *user_pending >= std::max<std::size_t>(options_.max_failures_per_user, 1);
+  }
+  if (over) {
+    if (address_pending == 0) pending_addresses_.erase(address);
+    if (user_pending && *user_pending == 0) pending_users_.erase(user);
+    return Admission{false, std::chrono::seconds(1)};
+  }
+  ++address_pending;
+  if (user_pending) ++*user_pending;
   return admission;
+}
+
+void LoginThrottle::end_pending(std::string_view remote_address, std::string_view username) {
+  auto release = [](std::unordered_map<std::string, std::size_t>& table, const std::string& key) {
+    auto it = table.find(key);
+    if (it == table.end()) return;
+    if (--it->second == 0) table.erase(it);
+  };
+  release(pending_addresses_, address_key(remote_address));
+  if (!username.empty()) release(pending_users_, user_key(username));
+}
+
+void LoginThrottle::record_unavailable(std::string_view remote_address, std::string_view username) {
+  std::lock_guard lock(mutex_);
+  end_pending(remote_address, username);
 }
 
 std::chrono::milliseconds LoginThrottle::record_failure(std::string_view remote_address,
                                                         std::string_view username) {
   std::lock_guard lock(mutex_);
+  end_pending(remote_address, username);
   TimePoint now = clock_();
   TimePoint since = now - options_.window;
   std::string address = address_key(remote_address);
@@ -79,8 +113,9 @@ std::chrono::milliseconds LoginThrottle::record_failure(std::string_view remote_
   return delay_for(failures);
 }
 
-void LoginThrottle::record_success(std::string_view /*remote_address*/, std::string_view username) {
+void LoginThrottle::record_success(std::string_view remote_address, std::string_view username) {
   std::lock_guard lock(mutex_);
+  end_pending(remote_address, username);
   if (!username.empty()) users_.erase(user_key(username));
 }
 

@@ -42,8 +42,9 @@ class LoginThrottle {
 
   explicit LoginThrottle(ThrottleOptions options = {}, Clock clock = &std::chrono::steady_clock::now);
 
-  // Asks before verifying credentials. An empty `username` checks the
-  // address alone (e.g. when a connection opens).
+  // Asks before verifying credentials. An admitted attempt counts as in
+  // progress until record_failure, record_success or record_unavailable is
+  // called for it; each admitted check must be followed by exactly one.
   Admission check(std::string_view remote_address, std::string_view username);
 
   // Records a failed login and returns how long to wait before answering it.
@@ -53,6 +54,10 @@ class LoginThrottle {
   // stays, or one good account would let its holder reset the count between
   // guesses at other accounts.
   void record_success(std::string_view remote_address, std::string_view username);
+
+  // An admitted attempt whose credentials could not be checked (the store
+  // failed): it no longer counts as in progress.
+  void record_unavailable(std::string_view remote_address, std::string_view username);
 
   // The key an address is counted under ("2001:db8:1:2::/64", "192.0.2.1").
   static std::string address_key(std::string_view remote_address);
@@ -97,6 +102,12 @@ class LoginThrottle {
   std::mutex mutex_;
   Table addresses_;
   Table users_;
+  // Attempts admitted by check() and not yet recorded. They count against
+  // the limits, or parallel sessions would each be admitted before the first
+  // failure is recorded (a password check takes a while).
+  std::unordered_map<std::string, std::size_t> pending_addresses_;
+  std::unordered_map<std::string, std::size_t> pending_users_;
+  void end_pending(std::string_view remote_address, std::string_view username);
 };
 
 }  // namespace tern::auth

@@ -154,6 +154,7 @@ class Session {
     if (!account) {
       if (account.error().code != Errc::invalid) {
         log::error("session={} event=store_error op=authenticate error={}", id_, log::kv(account.error().message));
+        env_.throttle.record_unavailable(peer, login.username);
         protocol_->login_refused(LoginRefusal::unavailable);
         co_return;
       }

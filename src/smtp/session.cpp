@@ -231,6 +231,7 @@ class Session {
     }
     if (account.error().code != Errc::invalid) {
       log::error("session={} event=store_error op=authenticate error={}", id_, log::kv(account.error().message));
+      env_.throttle.record_unavailable(peer, login.username);
       protocol_->auth_unavailable();
       co_return;
     }

@@ -162,5 +162,30 @@ TEST(Throttle, ConcurrentUseIsSafe) {
   EXPECT_LE(throttle.user_entries(), 50u);
 }
 
+TEST(Throttle, AttemptsInProgressCountAgainstTheLimits) {
+  // Parallel sessions: every check is made before any failure is recorded.
+  FakeClock clock;
+  LoginThrottle throttle({}, clock.function());
+  int admitted = 0;
+  for (int i = 0; i < 48; ++i)
+    if (throttle.check("192.0.2.9", "victim@example.com").allowed) ++admitted;
+  EXPECT_EQ(admitted, 10);  // the per-address limit, not 48
+  for (int i = 0; i < admitted; ++i) throttle.record_failure("192.0.2.9", "victim@example.com");
+  EXPECT_FALSE(throttle.check("192.0.2.9", "victim@example.com").allowed);
+  // The owner, elsewhere, is not locked out: ten failures are under the user limit.
+  auto owner = throttle.check("198.51.100.1", "victim@example.com");
+  EXPECT_TRUE(owner.allowed);
+  throttle.record_success("198.51.100.1", "victim@example.com");
+}
+
+TEST(Throttle, UnavailableAttemptsStopCounting) {
+  FakeClock clock;
+  LoginThrottle throttle({}, clock.function());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(throttle.check("192.0.2.10", "u@example.com").allowed);
+  EXPECT_FALSE(throttle.check("192.0.2.10", "u@example.com").allowed);
+  for (int i = 0; i < 10; ++i) throttle.record_unavailable("192.0.2.10", "u@example.com");
+  EXPECT_TRUE(throttle.check("192.0.2.10", "u@example.com").allowed);
+}
+
 }  // namespace
 }  // namespace tern::auth
