@@ -86,6 +86,12 @@ bool Connection::has_pending_input() {
   return socket_.available(ec) > 0 && !ec;
 }
 
+asio::awaitable<asio::error_code> Connection::wait_readable() {
+  if (has_pending_input()) co_return asio::error_code{};
+  auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
+  co_return ec;
+}
+
 std::optional<TlsInfo> Connection::tls_info() const {
   if (!tls_) return std::nullopt;
   SSL* ssl = tls_->native_handle();

@@ -46,6 +46,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // True when bytes are already waiting on the socket (e.g. a client that
   // talks before the greeting, or pipelines past STARTTLS).
   bool has_pending_input();
+  // Completes when the client has sent something, without reading it (IMAP
+  // IDLE waits for this or a mailbox change, whichever comes first; a wait
+  // cancelled by the other is harmless since nothing was consumed).
+  asio::awaitable<asio::error_code> wait_readable();
 
   // Whether the last read or write ended because its deadline passed.
   bool timed_out() const { return timed_out_; }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "imap/session.hpp"
 #include "pop3/session.hpp"
 #include "smtp/session.hpp"
 
@@ -15,6 +16,8 @@ bool protocol_available(Protocol protocol) {
     case Protocol::submissions:
     case Protocol::pop3:
     case Protocol::pop3s:
+    case Protocol::imap:
+    case Protocol::imaps:
       return true;
     default:
       return false;
@@ -47,6 +50,13 @@ asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
       co_await pop3::run_session(env, std::move(connection), id);
       co_return;
     }
+    case Protocol::imap:
+    case Protocol::imaps: {
+      imap::SessionEnv env{services.config, protocol, *services.store, *services.tls,
+                           *services.authenticator, *services.throttle, services.stopping};
+      co_await imap::run_session(env, std::move(connection), id);
+      co_return;
+    }
     default:
       log::error("session={} event=unsupported_protocol protocol={}", id, protocol_name(protocol));
       co_return;
@@ -64,6 +74,10 @@ asio::awaitable<void> refuse_busy(Protocol protocol, net::Connection& connection
     case Protocol::pop3:
       // RFC 2449 8.1.2 / RFC 3206: a temporary condition; the client may retry.
       co_await connection.write("-ERR [SYS/TEMP] too many connections\r\n", timeout);
+      co_return;
+    case Protocol::imap:
+      // RFC 9051 7.1.5: BYE instead of the greeting.
+      co_await connection.write("* BYE [UNAVAILABLE] too many connections, try again later\r\n", timeout);
       co_return;
     default:
       co_return;  // TLS-first and other protocols: just close

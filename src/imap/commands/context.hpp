@@ -1,0 +1,91 @@
+// What an IMAP command sees of its session: the services, the state, the
+// selected mailbox and the responses it writes. One file per command in this
+// folder defines its `run` overload; session.cpp checks state and arguments
+// before any of them runs (dispatch.cpp).
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "imap/mailbox_view.hpp"
+#include "imap/protocol/mailbox_name.hpp"
+#include "imap/protocol/command.hpp"
+#include "imap/protocol/response.hpp"
+#include "auth/sasl.hpp"
+#include "imap/session.hpp"
+#include "net/connection.hpp"
+#include "store/store.hpp"
+
+namespace tern::imap {
+
+enum class SessionState : std::uint8_t { not_authenticated, authenticated, selected, logout };
+
+class Context {
+ public:
+  Context(SessionEnv session_env, net::Connection& session_connection, std::uint64_t session_id)
+      : env(session_env), connection(session_connection), id(session_id) {}
+
+  SessionEnv env;
+  net::Connection& connection;
+  std::uint64_t id;
+
+  SessionState state = SessionState::not_authenticated;
+  std::optional<store::Account> account;
+  std::optional<MailboxView> view;  // set in the selected state
+
+  // ENABLE (RFC 5161) and the extensions that enable themselves.
+  bool utf8 = false;       // UTF8=ACCEPT (RFC 6855)
+  bool condstore = false;  // RFC 7162 3.1
+  bool qresync = false;    // RFC 7162 3.2
+  bool rev2 = false;       // IMAP4rev2 (RFC 9051 2.1)
+
+  // What the session does once the command's responses are written.
+  bool start_tls = false;
+  bool start_idle = false;
+
+  // An AUTHENTICATE exchange waiting for the client's next line.
+  std::optional<auth::SaslExchange> sasl;
+  std::optional<Command> sasl_command;
+
+  // Responses held until the session writes them.
+  std::string out;
+
+  void untagged(std::string_view line) { out += line; }
+  void reply(const Command& command, Status status, std::string_view code, std::string_view text) {
+    out += status_response(command.tag, status, code, text);
+  }
+  void ok(const Command& command, std::string_view text) { reply(command, Status::ok, {}, text); }
+  void no(const Command& command, std::string_view code, std::string_view text) {
+    reply(command, Status::no, code, text);
+  }
+  void bad(const Command& command, std::string_view text) { reply(command, Status::bad, {}, text); }
+
+  ViewOptions view_options(bool allow_expunge) const {
+    return ViewOptions{qresync, condstore, allow_expunge};
+  }
+
+  // A mailbox name from the client, in UTF-8 (nullopt: answer BAD).
+  std::optional<std::string> mailbox_in(std::string_view raw) const { return decode_mailbox_name(raw, utf8); }
+  std::string mailbox_out(std::string_view name) const { return format_astring(encode_mailbox_name(name, utf8), utf8); }
+
+  // Finds one of the account's mailboxes by its UTF-8 name.
+  asio::awaitable<Result<std::optional<store::Mailbox>>> find_mailbox(std::string name) {
+    co_return co_await env.store.find_mailbox(account->id, std::move(name));
+  }
+
+  // Catches the selected mailbox up with the store and queues the untagged
+  // responses (EXISTS, EXPUNGE/VANISHED, FETCH FLAGS). False when the
+  // mailbox is gone (the session then ends with BYE).
+  asio::awaitable<bool> sync(bool allow_expunge);
+
+  // Answers a store failure: "NO [SERVERBUG]" or "[UNAVAILABLE]" and a log line.
+  void store_failed(const Command& command, const Error& error);
+};
+
+// The "a1 OK [READ-WRITE] ..." mailbox-not-found answer (RFC 9051 7.1: [NONEXISTENT]).
+inline constexpr std::string_view no_such_mailbox = "no such mailbox";
+
+}  // namespace tern::imap

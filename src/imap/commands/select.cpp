@@ -1,0 +1,80 @@
+// SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3; RFC 3501 6.3.1 for rev1's
+// RECENT and UNSEEN; RFC 7162 3.1.2 HIGHESTMODSEQ and the CONDSTORE
+// parameter). A failed SELECT leaves no mailbox selected.
+#include <algorithm>
+
+#include "imap/commands/commands.hpp"
+#include "imap/protocol/lexer.hpp"
+
+namespace tern::imap {
+
+asio::awaitable<void> run(Context& ctx, const Command& command, const command::Select& select) {
+  if (ctx.view) {
+    ctx.view.reset();
+    ctx.state = SessionState::authenticated;
+    ctx.untagged("* OK [CLOSED] previous mailbox closed\r\n");
+  }
+  auto name = ctx.mailbox_in(select.mailbox);
+  if (!name) {
+    ctx.bad(command, "invalid mailbox name");
+    co_return;
+  }
+  if (select.qresync) {
+    ctx.bad(command, "QRESYNC is not enabled");
+    co_return;
+  }
+  auto mailbox = co_await ctx.find_mailbox(*name);
+  if (!mailbox) {
+    ctx.store_failed(command, mailbox.error());
+    co_return;
+  }
+  if (!*mailbox) {
+    ctx.no(command, "NONEXISTENT", no_such_mailbox);
+    co_return;
+  }
+  auto entries = co_await ctx.env.store.list_entries((*mailbox)->id);
+  if (!entries) {
+    ctx.store_failed(command, entries.error());
+    co_return;
+  }
+  // The mailbox as it was when the entries were read: a change committed
+  // since then is reported by the next sync.
+  store::Mailbox state = **mailbox;
+  if (select.condstore) ctx.condstore = true;
+  ctx.view.emplace(state, std::move(*entries), select.read_only);
+  const MailboxView& view = *ctx.view;
+
+  std::vector<std::string> keywords;
+  std::uint32_t first_unseen = 0;
+  for (std::size_t i = 0; i < view.entries().size(); ++i) {
+    const ViewEntry& e = view.entries()[i];
+    if (!first_unseen && !(e.flags & store::flag::seen)) first_unseen = static_cast<std::uint32_t>(i + 1);
+    for (const std::string& k : e.keywords)
+      if (std::find(keywords.begin(), keywords.end(), k) == keywords.end() && keywords.size() < 256)
+        keywords.push_back(k);
+  }
+  const std::string flags = format_flags(0x1f, keywords);
+  ctx.untagged("* " + std::to_string(view.exists()) + " EXISTS\r\n");
+  if (!ctx.rev2) {
+    ctx.untagged("* 0 RECENT\r\n");
+    if (first_unseen) ctx.untagged("* OK [UNSEEN " + std::to_string(first_unseen) + "] first unseen\r\n");
+  }
+  ctx.untagged("* OK [UIDVALIDITY " + std::to_string(view.uidvalidity()) + "] UIDs valid\r\n");
+  ctx.untagged("* OK [UIDNEXT " + std::to_string(view.uidnext()) + "] predicted next UID\r\n");
+  ctx.untagged("* FLAGS " + flags + "\r\n");
+  if (select.read_only) {
+    ctx.untagged("* OK [PERMANENTFLAGS ()] read-only mailbox\r\n");
+  } else {
+    std::string permanent = flags;
+    permanent.insert(permanent.size() - 1, " \\*");
+    ctx.untagged("* OK [PERMANENTFLAGS " + permanent + "] flags permitted\r\n");
+  }
+  if (ctx.condstore)
+    ctx.untagged("* OK [HIGHESTMODSEQ " + std::to_string(view.highestmodseq()) + "] highest\r\n");
+  if (ctx.rev2) ctx.untagged("* LIST () \"/\" " + ctx.mailbox_out(view.name()) + "\r\n");
+  ctx.state = SessionState::selected;
+  ctx.reply(command, Status::ok, select.read_only ? "READ-ONLY" : "READ-WRITE",
+            select.read_only ? "EXAMINE completed" : "SELECT completed");
+}
+
+}  // namespace tern::imap

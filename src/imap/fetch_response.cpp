@@ -1,0 +1,252 @@
+// FETCH responses. See fetch_response.hpp.
+#include "imap/fetch_response.hpp"
+
+#include <ctime>
+
+#include "imap/protocol/response.hpp"
+#include "mime/imap_format.hpp"
+#include "mime/section.hpp"
+
+namespace tern::imap {
+namespace {
+
+using Kind = FetchItem::Kind;
+
+std::string join_path(const std::vector<std::uint32_t>& path) {
+  std::string out;
+  for (std::uint32_t n : path) {
+    if (!out.empty()) out += '.';
+    out += std::to_string(n);
+  }
+  return out;
+}
+
+void append_literal(std::string& out, std::string_view data, bool binary) {
+  out += binary ? "~{" : "{";
+  out += std::to_string(data.size());
+  out += "}\r\n";
+  out += data;
+}
+
+std::string internal_date(store::UnixTime t) {
+  std::time_t time = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&time, &tm);
+  DateTime dt;
+  dt.date = Date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+  dt.hour = tm.tm_hour;
+  dt.minute = tm.tm_min;
+  dt.second = tm.tm_sec;
+  return format_date_time(dt);
+}
+
+std::string_view header_of(std::string_view data, const mime::MessageStructure& s) {
+  if (s.parts.empty()) return data;
+  const auto& p = s.parts[0];
+  if (p.header_offset > data.size()) return {};
+  return data.substr(p.header_offset, std::min<std::uint64_t>(p.header_size, data.size() - p.header_offset));
+}
+
+std::string_view body_of(std::string_view data, const mime::MessageStructure& s) {
+  if (s.parts.empty()) return {};
+  const auto& p = s.parts[0];
+  if (p.body_offset > data.size()) return {};
+  return data.substr(p.body_offset, std::min<std::uint64_t>(p.body_size, data.size() - p.body_offset));
+}
+
+}  // namespace
+
+FetchNeeds fetch_needs(const std::vector<FetchItem>& items) {
+  FetchNeeds needs;
+  for (const FetchItem& item : items) {
+    switch (item.kind) {
+      case Kind::envelope:
+      case Kind::body:
+      case Kind::bodystructure:
+      case Kind::rfc822_header:
+      case Kind::binary_size:
+        needs.message = true;
+        break;
+      case Kind::rfc822:
+      case Kind::rfc822_text:
+        needs.message = true;
+        needs.sets_seen = true;
+        break;
+      case Kind::body_section:
+      case Kind::binary:
+        needs.message = true;
+        if (!item.peek) needs.sets_seen = true;
+        break;
+      case Kind::modseq:
+        needs.modseq = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return needs;
+}
+
+std::string format_section(const mime::SectionSpec& section) {
+  using Text = mime::SectionSpec::Text;
+  std::string out = join_path(section.path);
+  auto text = [&](std::string_view word) {
+    if (!out.empty()) out += '.';
+    out += word;
+  };
+  switch (section.text) {
+    case Text::none: break;
+    case Text::header: text("HEADER"); break;
+    case Text::text: text("TEXT"); break;
+    case Text::mime: text("MIME"); break;
+    case Text::header_fields:
+    case Text::header_fields_not: {
+      text(section.text == Text::header_fields ? "HEADER.FIELDS" : "HEADER.FIELDS.NOT");
+      out += " (";
+      for (std::size_t i = 0; i < section.fields.size(); ++i) {
+        if (i) out += ' ';
+        out += format_astring(section.fields[i]);
+      }
+      out += ')';
+      break;
+    }
+  }
+  return out;
+}
+
+FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& in) {
+  FetchOutput result;
+  const ViewEntry& entry = *in.entry;
+  std::string body;
+  bool has_uid = false, has_flags = false, has_modseq = false;
+  auto item_sep = [&] {
+    if (!body.empty()) body += ' ';
+  };
+  const mime::MessageStructure* s = in.structure;
+  static const mime::MessageStructure empty_structure{};
+  if (!s) s = &empty_structure;
+  for (const FetchItem& item : items) {
+    switch (item.kind) {
+      case Kind::uid:
+        if (has_uid) break;
+        has_uid = true;
+        item_sep();
+        body += "UID " + std::to_string(entry.uid);
+        break;
+      case Kind::flags:
+        if (has_flags) break;
+        has_flags = true;
+        item_sep();
+        body += "FLAGS " + format_flags(entry.flags, entry.keywords);
+        break;
+      case Kind::modseq:
+        if (has_modseq) break;
+        has_modseq = true;
+        item_sep();
+        body += "MODSEQ (" + std::to_string(entry.modseq) + ")";
+        break;
+      case Kind::internaldate:
+        item_sep();
+        body += "INTERNALDATE " + internal_date(entry.internal_date);
+        break;
+      case Kind::rfc822_size:
+        item_sep();
+        body += "RFC822.SIZE " + std::to_string(entry.size);
+        break;
+      case Kind::envelope:
+        item_sep();
+        body += "ENVELOPE " + s->envelope;
+        break;
+      case Kind::body:
+        item_sep();
+        body += "BODY " + s->body;
+        break;
+      case Kind::bodystructure:
+        item_sep();
+        body += "BODYSTRUCTURE " + s->bodystructure;
+        break;
+      case Kind::rfc822:
+        item_sep();
+        body += "RFC822 ";
+        append_literal(body, in.data, false);
+        break;
+      case Kind::rfc822_header:
+        item_sep();
+        body += "RFC822.HEADER ";
+        append_literal(body, header_of(in.data, *s), false);
+        break;
+      case Kind::rfc822_text:
+        item_sep();
+        body += "RFC822.TEXT ";
+        append_literal(body, body_of(in.data, *s), false);
+        break;
+      case Kind::body_section: {
+        item_sep();
+        body += "BODY[" + format_section(item.section) + "]";
+        auto section = mime::fetch_section(in.data, s->parts, item.section);
+        if (!section) {
+          if (item.partial) body += "<" + std::to_string(item.partial->first) + ">";
+          body += " \"\"";
+          break;
+        }
+        std::string_view data = *section;
+        if (item.partial) {
+          body += "<" + std::to_string(item.partial->first) + ">";
+          data = mime::apply_partial(data, item.partial->first, item.partial->second);
+        }
+        body += ' ';
+        append_literal(body, data, false);
+        break;
+      }
+      case Kind::binary:
+      case Kind::binary_size: {
+        auto binary = mime::fetch_binary(in.data, s->parts, item.part);
+        using St = mime::BinaryResult::Status;
+        if (binary.status == St::unknown_encoding) {
+          result.error_code = "UNKNOWN-CTE";
+          return result;
+        }
+        if (binary.status == St::parse_error) {
+          result.error_code = "PARSE";
+          return result;
+        }
+        item_sep();
+        if (item.kind == Kind::binary_size) {
+          body += "BINARY.SIZE[" + join_path(item.part) + "] " +
+                  std::to_string(binary.status == St::ok ? binary.data.size() : 0);
+          break;
+        }
+        body += "BINARY[" + join_path(item.part) + "]";
+        if (binary.status == St::no_such_part) {
+          if (item.partial) body += "<" + std::to_string(item.partial->first) + ">";
+          body += " \"\"";
+          break;
+        }
+        std::string_view data = binary.data;
+        if (item.partial) {
+          body += "<" + std::to_string(item.partial->first) + ">";
+          data = mime::apply_partial(data, item.partial->first, item.partial->second);
+        }
+        body += ' ';
+        append_literal(body, data, binary.needs_literal8 || data.find('\0') != std::string_view::npos);
+        break;
+      }
+    }
+  }
+  if (in.add_flags && !has_flags) {
+    item_sep();
+    body += "FLAGS " + format_flags(entry.flags, entry.keywords);
+  }
+  if (in.add_uid && !has_uid) {
+    item_sep();
+    body += "UID " + std::to_string(entry.uid);
+  }
+  if (in.add_modseq && !has_modseq) {
+    item_sep();
+    body += "MODSEQ (" + std::to_string(entry.modseq) + ")";
+  }
+  result.response = "* " + std::to_string(in.seq) + " FETCH (" + body + ")\r\n";
+  return result;
+}
+
+}  // namespace tern::imap
