@@ -202,13 +202,15 @@ FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& 
       case Kind::binary_size: {
         auto binary = mime::fetch_binary(in.data, s->parts, item.part);
         using St = mime::BinaryResult::Status;
+        // The item is left out and the command ends in NO (Dovecot's
+        // behaviour; the other items are still answered).
         if (binary.status == St::unknown_encoding) {
           result.error_code = "UNKNOWN-CTE";
-          return result;
+          break;
         }
         if (binary.status == St::parse_error) {
           result.error_code = "PARSE";
-          return result;
+          break;
         }
         item_sep();
         if (item.kind == Kind::binary_size) {

@@ -34,8 +34,8 @@ struct FetchInput {
 };
 
 struct FetchOutput {
-  std::string response;  // "* 3 FETCH (...)\r\n", empty on error
-  std::string error_code;  // "UNKNOWN-CTE" or "PARSE" when BINARY could not decode
+  std::string response;    // "* 3 FETCH (...)\r\n"
+  std::string error_code;  // "UNKNOWN-CTE" or "PARSE" when a BINARY item could not decode (and was left out)
 };
 
 FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& input);

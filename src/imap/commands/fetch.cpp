@@ -70,10 +70,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
       input.structure = &*structure;
     }
     FetchOutput output = render_fetch(fetch.items, input);
-    if (!output.error_code.empty()) {
-      error_code = output.error_code;
-      continue;
-    }
+    if (!output.error_code.empty()) error_code = output.error_code;
     ctx.untagged(output.response);
     if (ctx.out.size() >= 256 * 1024) {
       auto ec = co_await ctx.connection.write(ctx.out, ctx.env.config.limits.command_timeout);
