@@ -38,6 +38,14 @@ address = "127.0.0.1:2110"
 [[listen]]
 protocol = "pop3s"
 address = "127.0.0.1:2995"
+
+[[listen]]
+protocol = "imap"
+address = "127.0.0.1:2143"
+
+[[listen]]
+protocol = "imaps"
+address = "127.0.0.1:2993"
 TOML
   echo "wrote $config" >&2
 fi
@@ -53,5 +61,5 @@ if ! "$tern" --config "$config" user list | grep -qx "demo@example.test"; then
 fi
 echo "demo user: demo@example.test  password: $(cat ./tern-data/demo-password)" >&2
 echo "SMTP 127.0.0.1:2525, submission (STARTTLS) 127.0.0.1:2587, submissions (TLS) 127.0.0.1:2465," >&2
-echo "POP3 (STLS) 127.0.0.1:2110, POP3S 127.0.0.1:2995" >&2
+echo "POP3 (STLS) 127.0.0.1:2110, POP3S 127.0.0.1:2995, IMAP (STARTTLS) 127.0.0.1:2143, IMAPS 127.0.0.1:2993" >&2
 exec "$tern" --config "$config" serve

@@ -109,9 +109,13 @@ class ServeTest(unittest.TestCase):
         finally:
             t.close()
 
-    def test_unserved_protocol_and_busy_port_exit_nonzero(self):
+    def test_unknown_protocol_and_busy_port_exit_nonzero(self):
         t = Tern(protocols=("smtp", "imap"))
         try:
+            with open(t.config) as f:
+                text = f.read()
+            with open(t.config, "w") as f:
+                f.write(text.replace('protocol = "imap"', 'protocol = "nntp"'))
             r = subprocess.run([TERN, "--config", t.config, "serve"], capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 2)
             self.assertIn("listen[1].protocol", r.stderr)
