@@ -53,7 +53,11 @@ ReaderLimits reader_limits(const Config& config) {
 class Session {
  public:
   Session(SessionEnv env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
-      : connection_(std::move(connection)), ctx_(env, *connection_, id), reader_(reader_limits(env.config)) {}
+      : connection_(std::move(connection)),
+        ctx_(env, Peer{connection_->peer_address(), connection_->peer_is_loopback(), connection_->secure()}, id),
+        reader_(reader_limits(env.config)) {
+    ctx_.write_out = [this]() { return flush(); };
+  }
 
   asio::awaitable<void> run() {
     const auto& limits = ctx_.env.config.limits;
@@ -65,6 +69,7 @@ class Session {
         log::info("session={} event=tls_failed error={}", ctx_.id, log::kv(ec.message()));
         co_return;
       }
+      ctx_.peer.secure = true;
     }
     log::info("session={} event=connect protocol=imap peer={} tls={}", ctx_.id, connection_->peer_address(),
               connection_->secure());
@@ -205,6 +210,7 @@ class Session {
         log::info("session={} event=tls_failed error={}", ctx_.id, log::kv(ec.message()));
         co_return false;
       }
+      ctx_.peer.secure = true;
       auto info = connection_->tls_info();
       log::info("session={} event=starttls version={} cipher={}", ctx_.id, info->version, info->cipher);
       co_return true;

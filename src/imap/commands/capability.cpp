@@ -5,14 +5,14 @@
 namespace tern::imap {
 
 bool plaintext_login_allowed(const Context& ctx) {
-  return ctx.connection.secure() ||
-         (ctx.env.config.auth.allow_plaintext_loopback && ctx.connection.peer_is_loopback());
+  return ctx.peer.secure ||
+         (ctx.env.config.auth.allow_plaintext_loopback && ctx.peer.loopback);
 }
 
 std::string capabilities(const Context& ctx) {
   std::string caps = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE";
   if (ctx.state == SessionState::not_authenticated) {
-    if (!ctx.connection.secure() && ctx.env.tls.current()) caps += " STARTTLS";
+    if (!ctx.peer.secure && ctx.env.tls.current()) caps += " STARTTLS";
     if (plaintext_login_allowed(ctx)) {
       for (const std::string& mechanism : auth::sasl_mechanisms()) caps += " AUTH=" + mechanism;
     } else {

@@ -16,21 +16,31 @@
 #include "imap/protocol/response.hpp"
 #include "auth/sasl.hpp"
 #include "imap/session.hpp"
-#include "net/connection.hpp"
+#include <functional>
 #include "store/store.hpp"
 
 namespace tern::imap {
+
+// What a command may know of the connection.
+struct Peer {
+  std::string address;
+  bool loopback = false;
+  bool secure = false;  // TLS is active
+};
 
 enum class SessionState : std::uint8_t { not_authenticated, authenticated, selected, logout };
 
 class Context {
  public:
-  Context(SessionEnv session_env, net::Connection& session_connection, std::uint64_t session_id)
-      : env(session_env), connection(session_connection), id(session_id) {}
+  Context(SessionEnv session_env, Peer session_peer, std::uint64_t session_id)
+      : env(session_env), peer(std::move(session_peer)), id(session_id) {}
 
   SessionEnv env;
-  net::Connection& connection;
+  Peer peer;
   std::uint64_t id;
+  // Writes `out` to the client now (a long FETCH sends as it goes); false
+  // when the connection failed. Unset in tests: responses stay in `out`.
+  std::function<asio::awaitable<bool>()> write_out;
 
   SessionState state = SessionState::not_authenticated;
   std::optional<store::Account> account;

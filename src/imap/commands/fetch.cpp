@@ -72,11 +72,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
     FetchOutput output = render_fetch(fetch.items, input);
     if (!output.error_code.empty()) error_code = output.error_code;
     ctx.untagged(output.response);
-    if (ctx.out.size() >= 256 * 1024) {
-      auto ec = co_await ctx.connection.write(ctx.out, ctx.env.config.limits.command_timeout);
-      ctx.out.clear();
-      if (ec) co_return;
-    }
+    if (ctx.out.size() >= 256 * 1024 && ctx.write_out && !co_await ctx.write_out()) co_return;
   }
   if (!error_code.empty()) {
     ctx.no(command, error_code,

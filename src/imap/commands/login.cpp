@@ -11,7 +11,7 @@ namespace tern::imap {
 
 asio::awaitable<void> complete_login(Context& ctx, const Command& command, std::string username,
                                      std::string password, std::string_view mechanism) {
-  const std::string& peer = ctx.connection.peer_address();
+  const std::string& peer = ctx.peer.address;
   auto admission = ctx.env.throttle.check(peer, username);
   if (!admission.allowed) {
     log::warn("session={} event=auth_throttled user={} peer={}", ctx.id, log::kv(username), peer);

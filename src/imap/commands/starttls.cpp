@@ -8,7 +8,7 @@
 namespace tern::imap {
 
 asio::awaitable<void> run(Context& ctx, const Command& command, const command::StartTls&) {
-  if (ctx.connection.secure()) {
+  if (ctx.peer.secure) {
     ctx.bad(command, "TLS is already active");
     co_return;
   }
