@@ -2,6 +2,7 @@
 #include "auth/authenticator.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -39,7 +40,49 @@ Result<std::unique_ptr<Authenticator>> Authenticator::create(AuthenticatorOption
 }
 
 Authenticator::Authenticator(AuthenticatorOptions options, std::string decoy_hash)
-    : options_(options), decoy_hash_(std::move(decoy_hash)), pool_(std::max(options.threads, 1u)) {}
+    : options_(options), decoy_hash_(std::move(decoy_hash)), pool_(std::max(options.threads, 1u)) {
+  if (RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size())) != 1) options_.cache_ttl = {};
+}
+
+Authenticator::Tag Authenticator::credential_tag(std::string_view stored_hash, std::string_view password) const {
+  Tag tag{};
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  unsigned int length = 0;
+  const unsigned char separator = 0;
+  if (md && EVP_DigestInit_ex(md, EVP_sha256(), nullptr) == 1 &&
+      EVP_DigestUpdate(md, cache_key_.data(), cache_key_.size()) == 1 &&
+      EVP_DigestUpdate(md, stored_hash.data(), stored_hash.size()) == 1 &&
+      EVP_DigestUpdate(md, &separator, 1) == 1 && EVP_DigestUpdate(md, password.data(), password.size()) == 1) {
+    EVP_DigestFinal_ex(md, tag.data(), &length);
+  }
+  EVP_MD_CTX_free(md);
+  return tag;
+}
+
+bool Authenticator::cached(store::Id account, const Tag& tag) {
+  if (options_.cache_ttl.count() <= 0) return false;
+  std::lock_guard lock(cache_mutex_);
+  auto it = cache_.find(account);
+  if (it == cache_.end()) return false;
+  if (std::chrono::steady_clock::now() - it->second.verified > options_.cache_ttl) {
+    cache_.erase(it);
+    return false;
+  }
+  return CRYPTO_memcmp(it->second.tag.data(), tag.data(), tag.size()) == 0;
+}
+
+void Authenticator::remember(store::Id account, const Tag& tag) {
+  if (options_.cache_ttl.count() <= 0 || options_.cache_entries == 0) return;
+  std::lock_guard lock(cache_mutex_);
+  if (cache_.size() >= options_.cache_entries && !cache_.contains(account)) {
+    // Bounded: drop the entry verified longest ago.
+    auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
+      return a.second.verified < b.second.verified;
+    });
+    cache_.erase(oldest);
+  }
+  cache_[account] = CacheEntry{tag, std::chrono::steady_clock::now()};
+}
 
 Authenticator::~Authenticator() { pool_.join(); }
 
@@ -59,6 +102,7 @@ asio::awaitable<Result<std::string>> Authenticator::hash(std::string password) {
 asio::awaitable<Result<store::Account>> Authenticator::refuse(std::string password) {
   Wipe wipe{password};
   std::string_view decoy = decoy_hash_;
+  ++slow_verifications_;
   co_await offload([&password, decoy] { return verify_password(password, decoy); });
   co_return failed();
 }
@@ -80,8 +124,12 @@ asio::awaitable<Result<store::Account>> Authenticator::run(store::Store& store, 
   Wipe wipe{password};
   store::Account account = std::move(**found);
   std::string stored = account.password_hash;
+  const Tag tag = credential_tag(stored, password);
+  if (cached(account.id, tag)) co_return account;
+  ++slow_verifications_;
   bool good = co_await offload([&password, &stored] { return verify_password(password, stored); });
   if (!good) co_return failed();
+  if (!needs_rehash(account.password_hash, options_.cost)) remember(account.id, tag);
 
   if (options_.rehash_on_login && needs_rehash(account.password_hash, options_.cost)) {
     // An upgrade that fails is retried at the next login; the login itself succeeded.

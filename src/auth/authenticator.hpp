@@ -9,10 +9,16 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <array>
+#include <atomic>
 #include <asio/co_spawn.hpp>
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -28,6 +34,11 @@ struct AuthenticatorOptions {
   Argon2Cost cost;              // for new hashes and the decoy
   unsigned threads = 2;         // hashing threads
   bool rehash_on_login = true;  // replace SHA512-CRYPT and old-cost hashes after a good login
+  // Verified-credential cache: a login whose password was verified in the
+  // last cache_ttl, against the hash the store still holds, skips argon2id.
+  // 0 turns it off.
+  std::chrono::seconds cache_ttl{3600};
+  std::size_t cache_entries = 10000;
 };
 
 // The message of every failed login, whatever the cause.
@@ -51,6 +62,10 @@ class Authenticator {
   asio::awaitable<Result<store::Account>> authenticate(store::Store& store, std::string_view username,
                                                        std::string_view password);
 
+  // Password hash verifications run so far (cache misses, wrong passwords,
+  // unknown users), for tests and metrics.
+  std::uint64_t slow_verifications() const { return slow_verifications_.load(); }
+
   // A new hash of `password` at the configured cost, computed on the pool.
   asio::awaitable<Result<std::string>> hash(std::string password);
 
@@ -72,8 +87,25 @@ class Authenticator {
   asio::awaitable<Result<store::Account>> run(store::Store& store, std::string username, std::string password);
   asio::awaitable<Result<store::Account>> refuse(std::string password);
 
+  // The cache holds, per account, a SHA-256 over a per-process random key,
+  // the stored hash and the password: no password, nothing reusable outside
+  // this process, and a password change (a new stored hash) misses.
+  using Tag = std::array<unsigned char, 32>;
+  Tag credential_tag(std::string_view stored_hash, std::string_view password) const;
+  bool cached(store::Id account, const Tag& tag);
+  void remember(store::Id account, const Tag& tag);
+
+  struct CacheEntry {
+    Tag tag{};
+    std::chrono::steady_clock::time_point verified;
+  };
+
   AuthenticatorOptions options_;
   std::string decoy_hash_;
+  std::array<unsigned char, 32> cache_key_{};
+  std::mutex cache_mutex_;
+  std::unordered_map<store::Id, CacheEntry> cache_;
+  std::atomic<std::uint64_t> slow_verifications_{0};
   asio::thread_pool pool_;
 };
 

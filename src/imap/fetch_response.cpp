@@ -63,18 +63,20 @@ FetchNeeds fetch_needs(const std::vector<FetchItem>& items) {
       case Kind::envelope:
       case Kind::body:
       case Kind::bodystructure:
+        needs.message = true;
+        break;
       case Kind::rfc822_header:
       case Kind::binary_size:
-        needs.message = true;
+        needs.message = needs.bytes = true;
         break;
       case Kind::rfc822:
       case Kind::rfc822_text:
-        needs.message = true;
+        needs.message = needs.bytes = true;
         needs.sets_seen = true;
         break;
       case Kind::body_section:
       case Kind::binary:
-        needs.message = true;
+        needs.message = needs.bytes = true;
         if (!item.peek) needs.sets_seen = true;
         break;
       case Kind::modseq:

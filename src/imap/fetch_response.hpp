@@ -16,7 +16,8 @@
 namespace tern::imap {
 
 struct FetchNeeds {
-  bool message = false;    // bytes and structure (sections, ENVELOPE, BODY...)
+  bool message = false;    // the structure (ENVELOPE, BODY, BODYSTRUCTURE, sections)
+  bool bytes = false;      // the message bytes too (sections, BINARY, RFC822*)
   bool sets_seen = false;  // BODY[...] / BINARY[...] / RFC822 / RFC822.TEXT without PEEK
   bool modseq = false;     // MODSEQ asked for (RFC 7162 3.1.4: enables CONDSTORE)
 };

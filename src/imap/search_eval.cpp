@@ -15,7 +15,8 @@
 // use INTERNALDATE as a calendar day in SearchScope::timezone_minutes;
 // SENT* use the first Date: field's day as written in the field, whatever
 // its zone. Without a parsable Date: field the INTERNALDATE's day stands in,
-// as RFC 5256 2.2 prescribes for the sent date of SORT.
+// as RFC 5256 2.2 prescribes for the sent date of SORT (Dovecot instead
+// dates such a message 01-Jan-1970).
 //
 // Robustness: any structure is accepted. A missing structure, one without
 // parts, or one whose offsets do not fit the bytes, is replaced by the

@@ -53,7 +53,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
     input.utf8 = ctx.utf8;
     std::optional<mime::MessageStructure> structure;
     store::MessageForFetch message;
-    if (needs.message) {
+    if (needs.bytes) {
       auto loaded = co_await ctx.env.store.message_for_fetch(entry.message_id);
       if (!loaded) {
         if (loaded.error().code == Errc::not_found) continue;  // expunged meanwhile
@@ -61,6 +61,17 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
         co_return;
       }
       message = std::move(*loaded);
+    } else if (needs.message) {
+      // ENVELOPE, BODY, BODYSTRUCTURE: the stored structure alone.
+      auto loaded = co_await ctx.env.store.message_structure(entry.message_id);
+      if (!loaded) {
+        if (loaded.error().code == Errc::not_found) continue;
+        ctx.store_failed(command, loaded.error());
+        co_return;
+      }
+      message.structure = std::move(*loaded);
+    }
+    if (needs.message) {
       structure = mime::deserialize(message.structure);
       if (!structure) {
         ctx.no(command, "SERVERBUG", "a stored message structure is unreadable");

@@ -213,3 +213,40 @@ TEST(AuthenticatorCreate, RefusesAnUnusableCost) {
 
 }  // namespace
 }  // namespace tern::auth
+
+namespace tern::auth {
+namespace {
+
+TEST_F(AuthenticatorTest, VerifiedCredentialsAreCached) {
+  ASSERT_TRUE(login("alice@example.com", "right password"));
+  const auto after_first = authenticator->slow_verifications();
+  ASSERT_TRUE(login("alice@example.com", "right password"));
+  ASSERT_TRUE(login("ALICE@example.com", "right password"));
+  EXPECT_EQ(authenticator->slow_verifications(), after_first);
+  // A wrong password is never answered from the cache.
+  EXPECT_FALSE(login("alice@example.com", "wrong password"));
+  EXPECT_EQ(authenticator->slow_verifications(), after_first + 1);
+}
+
+TEST_F(AuthenticatorTest, PasswordChangeInvalidatesTheCache) {
+  ASSERT_TRUE(login("alice@example.com", "right password"));
+  auto fresh = hash_password("new password", cheap);
+  ASSERT_TRUE(fresh);
+  store.accounts["alice@example.com"].password_hash = *fresh;
+  EXPECT_FALSE(login("alice@example.com", "right password"));
+  EXPECT_TRUE(login("alice@example.com", "new password"));
+}
+
+TEST_F(AuthenticatorTest, CacheCanBeTurnedOff) {
+  AuthenticatorOptions options;
+  options.cost = cheap;
+  options.cache_ttl = std::chrono::seconds(0);
+  auto created = Authenticator::create(options);
+  ASSERT_TRUE(created);
+  ASSERT_TRUE(run_blocking((*created)->authenticate(store, "alice@example.com", "right password")));
+  ASSERT_TRUE(run_blocking((*created)->authenticate(store, "alice@example.com", "right password")));
+  EXPECT_EQ((*created)->slow_verifications(), 2u);
+}
+
+}  // namespace
+}  // namespace tern::auth
