@@ -20,6 +20,20 @@ ALLOWED = {
     ("017", "BINARY.SIZE[1]"), ("017", "BINARY.SIZE[1.2]"), ("025", "BINARY.SIZE[1]"),
 }
 
+# SEARCH commands where tern answers differently on purpose (docs/imap.md):
+# command -> (tern's answer, why).
+SEARCH_DIFFERENCES = {
+    "UID SEARCH SENTBEFORE 1-Jan-2000": (
+        "* SEARCH 45 47 51\r\n",
+        "045/047 are dated 13-Feb-1969 (Dovecot's pre-1970 date wraps into the future); 053-055 have no "
+        "usable Date: and are compared by INTERNALDATE (Dovecot: 1-Jan-1970)"),
+    "UID SEARCH SENTSINCE 22-Jun-2024": (
+        "* SEARCH 53 54 55 57 58 59 60 61 62 63 64 65 66 67 68\r\n", "the same two choices"),
+    "UID SEARCH SENTON 1-Jul-2024": ("* SEARCH 53 54 55\r\n", "no Date: -> INTERNALDATE, 1-Jul-2024"),
+    "UID SEARCH SENTON 13-Feb-1969": ("* SEARCH 45 47\r\n", "the date as written, before 1970"),
+    "UID SEARCH NOT OR FROM alice SENTSINCE 1-Jun-2024": ("* SEARCH 45 47 51\r\n", "045/047 sent in 1969"),
+}
+
 
 def response_bytes(record):
     if "response" in record:
@@ -110,7 +124,8 @@ class ImapCorpus(unittest.TestCase):
             with self.subTest(search=s["purpose"]):
                 untagged, status = self.client.command(s["command"])
                 self.assertEqual(status_key(status), status_key(s["status"]), s["command"])
-                self.assertEqual(parse(untagged), parse(s["response"].encode()), s["command"])
+                expected = SEARCH_DIFFERENCES.get(s["command"], (s["response"], ""))[0]
+                self.assertEqual(parse(untagged), parse(expected.encode()), s["command"])
 
 
 if __name__ == "__main__":
