@@ -61,7 +61,7 @@ class MemoryBounds(unittest.TestCase):
     def setUpClass(cls):
         # Our sockets, and tern's (it inherits the limit), plus room for files.
         raise_descriptor_limit(CONNECTIONS * 2 + 256)
-        cls.tern = Tern(protocols=("smtp", "pop3"),
+        cls.tern = Tern(protocols=("smtp", "pop3", "imap"),
                         extra=f'[limits]\nmax_connections = {CONNECTIONS + 50}\n'
                               f'max_connections_per_ip = {CONNECTIONS + 50}\n'
                               f'max_message_size = {MESSAGE_LIMIT}\ncommand_timeout = "60s"\n')
@@ -83,11 +83,11 @@ class MemoryBounds(unittest.TestCase):
         selector = selectors.DefaultSelector()
         self.addCleanup(selector.close)
         for i in range(CONNECTIONS):
-            s = socket.create_connection(("127.0.0.1", self.tern.ports["smtp" if i % 2 else "pop3"]), timeout=30)
+            s = socket.create_connection(("127.0.0.1", self.tern.ports[("smtp", "pop3", "imap")[i % 3]]), timeout=30)
             self.addCleanup(s.close)
             # The greeting first: an SMTP client that talks before it is dropped (pregreet).
             greeting = s.recv(4096)
-            self.assertTrue(greeting.startswith((b"220 ", b"+OK")), greeting)
+            self.assertTrue(greeting.startswith((b"220 ", b"+OK", b"* OK")), greeting)
             s.setblocking(False)
             selector.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, [0, b""])
         sampler = RssSampler(self.pid())

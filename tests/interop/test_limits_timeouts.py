@@ -1,5 +1,7 @@
 """Time limits of a running tern: an idle client is dropped after
-command_timeout (SMTP with 421 4.4.2, POP3 silently, RFC 1939 3); a client
+command_timeout (SMTP with 421 4.4.2, POP3 silently, RFC 1939 3, IMAP with
+an untagged BYE, RFC 9051 7.1.5; IMAP's 30-minute autologout floor applies
+only when command_timeout is at its default or above); a client
 that sends a byte less often than that is dropped at the first gap; and one
 that trickles a byte just often enough to dodge command_timeout is still ended
 by session_timeout. Hundreds of such slow clients at once cost bounded memory
@@ -25,7 +27,7 @@ def rss_kib(pid):
 class Timeouts(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tern = Tern(protocols=("smtp", "pop3"),
+        cls.tern = Tern(protocols=("smtp", "pop3", "imap"),
                         extra=f'[limits]\ncommand_timeout = "{COMMAND_TIMEOUT}s"\n'
                               f'session_timeout = "{SESSION_TIMEOUT}s"\n'
                               'max_connections = 1000\nmax_connections_per_ip = 1000\n'
@@ -80,6 +82,28 @@ class Timeouts(unittest.TestCase):
         self.assertTrue(again.cmd("USER slow@example.test").startswith("+OK"))
         self.assertTrue(again.cmd("PASS slow-pw").startswith("+OK"))
         self.assertTrue(again.cmd("QUIT").startswith("+OK"))
+
+    def test_imap_idle_before_and_after_login_and_in_idle(self):
+        clients = []
+        for step in ("quiet", "logged_in", "idling"):
+            s = socket.create_connection(("127.0.0.1", self.tern.ports["imap"]), timeout=COMMAND_TIMEOUT + 10)
+            self.addCleanup(s.close)
+            f = s.makefile("rb")
+            self.assertTrue(f.readline().startswith(b"* OK"))
+            if step != "quiet":
+                s.sendall(b"a LOGIN slow@example.test slow-pw\r\n")
+                self.assertTrue(f.readline().startswith(b"a OK"))
+            if step == "idling":
+                s.sendall(b"b IDLE\r\n")
+                self.assertEqual(f.readline(), b"+ idling\r\n")
+            clients.append((s, f))
+        started = time.monotonic()
+        for s, f in clients:
+            self.assertTrue(f.readline().startswith(b"* BYE autologout"))
+            self.assertEqual(f.read(), b"")  # closed
+        elapsed = time.monotonic() - started
+        self.assertGreater(elapsed, COMMAND_TIMEOUT - 0.5)
+        self.assertLess(elapsed, COMMAND_TIMEOUT + 4)
 
     def test_byte_slower_than_command_timeout(self):
         c = self.smtp()
