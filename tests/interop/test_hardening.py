@@ -3,6 +3,7 @@
 listeners accept (1.2 and 1.3, never 1.0 or 1.1), and that no password reaches
 the log even at log_level = "debug"."""
 import base64
+import imaplib
 import os
 import poplib
 import pwd
@@ -117,7 +118,7 @@ class FirstStartPermissions(unittest.TestCase):
 class TlsVersions(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tern = Tern(protocols=("submissions", "pop3s"))
+        cls.tern = Tern(protocols=("submissions", "pop3s", "imaps"))
         cls.tern.start()
 
     @classmethod
@@ -171,10 +172,13 @@ class TlsVersions(unittest.TestCase):
     def test_pop3s(self):
         self.check_listener("pop3s")
 
+    def test_imaps(self):
+        self.check_listener("imaps")
+
 
 class NoPasswordInLog(unittest.TestCase):
     def test_debug_log_holds_no_password(self):
-        tern = Tern(protocols=("submissions", "pop3s"))
+        tern = Tern(protocols=("submissions", "pop3s", "imaps"))
         self.addCleanup(tern.close)
         with open(tern.config) as f:
             self.assertIn('log_level = "debug"', f.read())
@@ -191,6 +195,13 @@ class NoPasswordInLog(unittest.TestCase):
         pop.user(USER)
         self.assertTrue(pop.pass_(PASSWORD).startswith(b"+OK"))
         pop.quit()
+        imap = imaplib.IMAP4_SSL("127.0.0.1", tern.ports["imaps"], ssl_context=insecure_tls_context(), timeout=20)
+        with self.assertRaises(imaplib.IMAP4.error):
+            imap.login(USER, WRONG)
+        imap.logout()
+        imap = imaplib.IMAP4_SSL("127.0.0.1", tern.ports["imaps"], ssl_context=insecure_tls_context(), timeout=20)
+        imap.authenticate("PLAIN", lambda _: f"\0{USER}\0{PASSWORD}".encode())
+        imap.logout()
         self.assertEqual(tern.stop(), 0)
         log = tern.read_log()
         self.assertIn("event=auth_ok", log)  # the debug log did record the logins ...
