@@ -26,6 +26,11 @@ asio::awaitable<void> complete_login(Context& ctx, const Command& command, std::
 // The session hands AUTHENTICATE's continuation lines here.
 asio::awaitable<void> continue_authenticate(Context& ctx, std::string_view line);
 
+// SELECT ... (QRESYNC ...) and UID FETCH ... (VANISHED): VANISHED (EARLIER)
+// for what was expunged and FETCH for what changed (RFC 7162 3.2.5.1).
+std::string resync_responses(const MailboxView& view, const store::MailboxChanges& changes,
+                             const std::optional<SequenceSet>& known_uids);
+
 // SUBSCRIBE and UNSUBSCRIBE.
 asio::awaitable<void> set_subscription(Context& ctx, const Command& command, const std::string& raw, bool on);
 

@@ -1,5 +1,6 @@
 // ENABLE (RFC 5161, RFC 9051 6.3.1): IMAP4rev2, UTF8=ACCEPT (RFC 6855),
-// CONDSTORE (RFC 7162). Unknown capabilities are ignored, as the RFC asks.
+// CONDSTORE and QRESYNC (RFC 7162; QRESYNC implies CONDSTORE). Unknown
+// capabilities are ignored, as the RFC asks.
 #include "imap/commands/commands.hpp"
 
 namespace tern::imap {
@@ -11,6 +12,10 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::E
     if (capability == "IMAP4REV2") flag = &ctx.rev2;
     else if (capability == "UTF8=ACCEPT") flag = &ctx.utf8;
     else if (capability == "CONDSTORE") flag = &ctx.condstore;
+    else if (capability == "QRESYNC") {
+      ctx.condstore = true;
+      flag = &ctx.qresync;
+    }
     if (!flag || *flag) continue;  // RFC 5161 3.1: only what this command newly enabled
     *flag = true;
     enabled += ' ';

@@ -16,6 +16,22 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
   }
   const FetchNeeds needs = fetch_needs(fetch.items);
   if (needs.modseq || fetch.changed_since) ctx.condstore = true;
+  if (fetch.vanished) {
+    if (!ctx.qresync) {
+      ctx.bad(command, "VANISHED needs ENABLE QRESYNC");  // RFC 7162 3.2.6
+      co_return;
+    }
+    // RFC 7162 3.2.6: the UIDs of the set expunged since CHANGEDSINCE.
+    auto changes = co_await ctx.env.store.changes_since(ctx.account->id, view.mailbox_id(), *fetch.changed_since);
+    if (!changes) {
+      ctx.store_failed(command, changes.error());
+      co_return;
+    }
+    std::vector<std::uint32_t> gone;
+    for (std::uint32_t uid : changes->vanished)
+      if (contains(fetch.set, uid, view.max_uid()) && !view.index_of_uid(uid)) gone.push_back(uid);
+    if (!gone.empty()) ctx.untagged("* VANISHED (EARLIER) " + compact_sequence_set(gone) + "\r\n");
+  }
   std::vector<std::size_t> targets;
   for (std::size_t i : *indexes) {
     const ViewEntry& e = view.entries()[i];

@@ -1,12 +1,59 @@
 // SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3; RFC 3501 6.3.1 for rev1's
 // RECENT and UNSEEN; RFC 7162 3.1.2 HIGHESTMODSEQ and the CONDSTORE
-// parameter). A failed SELECT leaves no mailbox selected.
+// parameter, 3.2.5 the QRESYNC parameter). A failed SELECT leaves no
+// mailbox selected.
 #include <algorithm>
 
 #include "imap/commands/commands.hpp"
 #include "imap/protocol/lexer.hpp"
 
 namespace tern::imap {
+
+std::string resync_responses(const MailboxView& view, const store::MailboxChanges& changes,
+                             const std::optional<SequenceSet>& known_uids) {
+  std::string out;
+  const std::uint32_t largest = view.uidnext() > 0 ? view.uidnext() - 1 : 0;
+  auto known = [&](std::uint32_t uid) { return !known_uids || contains(*known_uids, uid, largest); };
+  std::vector<std::uint32_t> vanished;
+  if (changes.vanished_complete) {
+    for (std::uint32_t uid : changes.vanished)
+      if (known(uid) && !view.index_of_uid(uid)) vanished.push_back(uid);
+  } else if (known_uids) {
+    // Older expunges were forgotten: every known UID that is not here.
+    for (const SequenceRange& range : known_uids->ranges) {
+      std::uint32_t a = range.first == star ? largest : range.first;
+      std::uint32_t b = range.last == star ? largest : range.last;
+      if (a > b) std::swap(a, b);
+      b = std::min(b, largest);
+      for (std::uint32_t uid = a; uid <= b && vanished.size() < 1000000; ++uid)
+        if (!view.index_of_uid(uid)) vanished.push_back(uid);
+    }
+  } else {
+    // Every UID below UIDNEXT that is not here, as ranges of the gaps.
+    std::uint32_t next = 1;
+    std::string gaps;
+    auto add_gap = [&](std::uint32_t from, std::uint32_t to) {
+      if (from > to) return;
+      if (!gaps.empty()) gaps += ',';
+      gaps += from == to ? std::to_string(from) : std::to_string(from) + ":" + std::to_string(to);
+    };
+    for (const ViewEntry& e : view.entries()) {
+      add_gap(next, e.uid - 1);
+      next = e.uid + 1;
+    }
+    add_gap(next, largest);
+    if (!gaps.empty()) out += "* VANISHED (EARLIER) " + gaps + "\r\n";
+  }
+  if (!vanished.empty()) out += "* VANISHED (EARLIER) " + compact_sequence_set(vanished) + "\r\n";
+  for (const store::MailEntry& changed : changes.changed) {
+    auto index = view.index_of_uid(changed.uid);
+    if (!index) continue;
+    const ViewEntry& e = view.entries()[*index];
+    out += "* " + std::to_string(*index + 1) + " FETCH (UID " + std::to_string(e.uid) + " FLAGS " +
+           format_flags(e.flags, e.keywords) + " MODSEQ (" + std::to_string(e.modseq) + "))\r\n";
+  }
+  return out;
+}
 
 asio::awaitable<void> run(Context& ctx, const Command& command, const command::Select& select) {
   if (ctx.view) {
@@ -19,8 +66,8 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
     ctx.bad(command, "invalid mailbox name");
     co_return;
   }
-  if (select.qresync) {
-    ctx.bad(command, "QRESYNC is not enabled");
+  if (select.qresync && !ctx.qresync) {
+    ctx.bad(command, "QRESYNC is not enabled");  // RFC 7162 3.2.5
     co_return;
   }
   auto mailbox = co_await ctx.find_mailbox(*name);
@@ -72,6 +119,16 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
   if (ctx.condstore)
     ctx.untagged("* OK [HIGHESTMODSEQ " + std::to_string(view.highestmodseq()) + "] highest\r\n");
   if (ctx.rev2) ctx.untagged("* LIST () \"/\" " + ctx.mailbox_out(view.name()) + "\r\n");
+  if (select.qresync && select.qresync->uidvalidity == view.uidvalidity()) {
+    // RFC 7162 3.2.5.1: what changed since the client's MODSEQ.
+    auto changes = co_await ctx.env.store.changes_since(ctx.account->id, view.mailbox_id(), select.qresync->modseq);
+    if (!changes) {
+      ctx.view.reset();
+      ctx.store_failed(command, changes.error());
+      co_return;
+    }
+    ctx.untagged(resync_responses(*ctx.view, *changes, select.qresync->known_uids));
+  }
   ctx.state = SessionState::selected;
   ctx.reply(command, Status::ok, select.read_only ? "READ-ONLY" : "READ-WRITE",
             select.read_only ? "EXAMINE completed" : "SELECT completed");

@@ -303,5 +303,35 @@ TEST_F(ImapCommands, EnableAndCondstore) {
   EXPECT_NE(out.find("d OK [MODIFIED 1]"), std::string::npos) << out;
 }
 
+TEST_F(ImapCommands, Qresync) {
+  auto ctx = logged_in("alice@example.test", "alice-password");
+  append(*ctx, "INBOX", message_one);
+  append(*ctx, "INBOX", message_two);
+  append(*ctx, "INBOX", message_one);
+  EXPECT_NE(exec(*ctx, "a SELECT INBOX (QRESYNC (1 1))").find("a BAD"), std::string::npos);  // not enabled
+  EXPECT_EQ(exec(*ctx, "b ENABLE QRESYNC"), "* ENABLED QRESYNC\r\nb OK ENABLE completed\r\n");
+  std::string out = exec(*ctx, "c SELECT INBOX");
+  const auto at = out.find("[UIDVALIDITY ") + 13;
+  const std::string uidvalidity = out.substr(at, out.find(']', at) - at);
+  const auto hm = out.find("[HIGHESTMODSEQ ") + 15;
+  const std::string modseq = out.substr(hm, out.find(']', hm) - hm);
+  exec(*ctx, "d STORE 2 +FLAGS (\\Seen)");
+  exec(*ctx, "e STORE 1 +FLAGS.SILENT (\\Deleted)");
+  EXPECT_EQ(exec(*ctx, "f EXPUNGE"), "* VANISHED 1\r\nf OK EXPUNGE completed\r\n");
+  // A client that knew the mailbox at `modseq` learns both changes at SELECT.
+  auto other = logged_in("alice@example.test", "alice-password");
+  exec(*other, "g ENABLE QRESYNC");
+  out = exec(*other, "h SELECT INBOX (QRESYNC (" + uidvalidity + " " + modseq + " 1:3))");
+  EXPECT_NE(out.find("* VANISHED (EARLIER) 1\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("* 1 FETCH (UID 2 FLAGS (\\Seen) MODSEQ ("), std::string::npos) << out;
+  EXPECT_EQ(out.find("UID 3 FLAGS"), std::string::npos) << out;
+  // A wrong UIDVALIDITY: a plain SELECT.
+  out = exec(*other, "i SELECT INBOX (QRESYNC (1 " + modseq + "))");
+  EXPECT_EQ(out.find("VANISHED"), std::string::npos) << out;
+  out = exec(*other, "j UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + modseq + " VANISHED)");
+  EXPECT_NE(out.find("* VANISHED (EARLIER) 1\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("UID 2"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace tern::imap
