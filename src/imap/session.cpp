@@ -192,6 +192,19 @@ class Session {
       co_return count_error();
     }
     log::debug("session={} event=command name={}", ctx_.id, command.name);
+    const bool restricted = !command.uid && (std::holds_alternative<command::Fetch>(command.body) ||
+                                             std::holds_alternative<command::Store>(command.body) ||
+                                             std::holds_alternative<command::Search>(command.body));
+    if (ctx_.state == SessionState::selected && wakeup_->dirty) {
+      // The command must see what other sessions did (a SEARCH for flags
+      // just set elsewhere); their news goes out before its responses.
+      wakeup_->dirty = false;
+      if (!co_await ctx_.sync(!restricted)) {
+        ctx_.out += "* BYE the selected mailbox was deleted\r\n";
+        ctx_.state = SessionState::logout;
+        co_return false;
+      }
+    }
     co_await dispatch(ctx_, command);
     if (ctx_.start_tls) {
       ctx_.start_tls = false;
@@ -221,9 +234,6 @@ class Session {
       co_return co_await idle(command);
     }
     if (ctx_.state == SessionState::selected && !std::holds_alternative<command::Select>(command.body)) {
-      const bool restricted = !command.uid && (std::holds_alternative<command::Fetch>(command.body) ||
-                                               std::holds_alternative<command::Store>(command.body) ||
-                                               std::holds_alternative<command::Search>(command.body));
       // Changes are looked for after every command that may report them at
       // once; NOOP, CHECK and IDLE always ask the store (another node may
       // share the database), other commands when this node saw a change.

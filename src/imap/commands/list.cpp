@@ -44,7 +44,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::L
     if (list.select_subscribed && !m.subscribed) {
       // RECURSIVEMATCH (RFC 5258 3.5): a parent of subscribed mailboxes.
       if (!list.recursive_match || !has_subscribed_child(*mailboxes, m.name)) continue;
-      extended = " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
+      extended = "(\"CHILDINFO\" (\"SUBSCRIBED\"))";
     }
     std::vector<std::string> attributes;
     attributes.emplace_back(has_children(*mailboxes, m.name) ? "\\HasChildren" : "\\HasNoChildren");
