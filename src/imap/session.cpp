@@ -34,6 +34,7 @@ using namespace asio::experimental::awaitable_operators;
 
 constexpr std::size_t max_errors = 20;                 // BAD answers before the session is ended
 constexpr std::uint64_t max_unauth_literal = 8 * 1024;  // a literal before login (user name, password)
+constexpr std::size_t read_size = 16 * 1024;
 
 // Wakes a session in IDLE when its selected mailbox changes. Lives as long as
 // the last posted notification, so a notification racing with the end of the
@@ -76,7 +77,6 @@ class Session {
     ctx_.out += "* OK [CAPABILITY " + capabilities(ctx_) + "] " + ctx_.env.config.hostname + " IMAP ready\r\n";
     if (!co_await flush()) co_return;
     started_ = std::chrono::steady_clock::now();
-    std::array<char, 16384> buffer;
     for (;;) {
       if (!co_await process_events()) break;
       if (!co_await flush()) co_return;
@@ -93,7 +93,9 @@ class Session {
       const auto timeout =
           ctx_.state == SessionState::not_authenticated ? limits.command_timeout : idle_timeout(limits);
       connection_->set_idle(reader_.idle());
-      auto [ec, n] = co_await connection_->read_some(buffer.data(), buffer.size(), timeout);
+      reader_.release_memory();
+      buffer_.resize(read_size);
+      auto [ec, n] = co_await connection_->read_some(buffer_.data(), buffer_.size(), timeout);
       connection_->set_idle(false);
       if (ec) {
         if (connection_->timed_out()) {
@@ -108,7 +110,7 @@ class Session {
         log::info("session={} event=disconnect", ctx_.id);
         co_return;
       }
-      reader_.feed(std::string_view(buffer.data(), n));
+      reader_.feed(std::string_view(buffer_.data(), n));
     }
     co_await flush();
     log::info("session={} event=logout", ctx_.id);
@@ -292,8 +294,10 @@ class Session {
   asio::awaitable<bool> idle(const Command& command) {
     const auto timeout = idle_timeout(ctx_.env.config.limits);
     asio::steady_timer deadline(executor_);
-    std::array<char, 4096> buffer;
     bool first = true;
+    // Nothing is read while waiting, so an idling session holds no buffers.
+    std::vector<char>().swap(buffer_);
+    reader_.release_memory();
     for (;;) {
       if (ctx_.view && (first || wakeup_->dirty)) {
         wakeup_->dirty = false;
@@ -327,6 +331,7 @@ class Session {
         if (ctx_.env.stopping) continue;  // interrupted for shutdown: say goodbye above
         co_return false;
       }
+      std::vector<char> buffer(4096);
       auto [ec, n] = co_await connection_->read_some(buffer.data(), buffer.size(), timeout);
       if (ec) {
         if (ctx_.env.stopping) continue;
@@ -365,6 +370,7 @@ class Session {
   store::Id followed_ = 0;
   std::size_t errors_ = 0;
   std::chrono::steady_clock::time_point started_;
+  std::vector<char> buffer_;  // for reads; given back while idling
 };
 
 }  // namespace

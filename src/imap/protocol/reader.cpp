@@ -69,6 +69,13 @@ std::optional<ReaderEvent> CommandReader::next() {
   return event;
 }
 
+void CommandReader::release_memory() {
+  if (!idle() || !out_.empty()) return;
+  std::string().swap(in_);
+  pos_ = 0;
+  scan_ = 0;
+}
+
 void CommandReader::accept_literal() {
   if (state_ != State::awaiting_decision) throw std::logic_error("accept_literal without a pending literal");
   state_ = literal_remaining_ > 0 ? State::literal : State::line;

@@ -74,6 +74,9 @@ class CommandReader {
   bool awaiting_decision() const { return state_ == State::awaiting_decision; }
   // Nothing of a command has been read: a good moment to end the connection.
   bool idle() const { return state_ == State::line && current_.empty() && !discarding_ && pos_ == in_.size(); }
+  // Gives back the input buffer's memory (it keeps the capacity of the
+  // largest command seen, e.g. an APPEND) when nothing is buffered.
+  void release_memory();
 
  private:
   enum class State { line, awaiting_decision, literal, discard_literal, discard_line };
