@@ -89,8 +89,12 @@ Parsed parse_append(Lexer& lx) {
       m.internal_date = lx.date_time();
       if (!m.internal_date || !lx.sp()) return std::nullopt;
     }
+    // RFC 6855 4: append-data =/ "UTF8" SP "(" literal8 ")".
+    const bool utf8_data = lx.consume_word("UTF8");
+    if (utf8_data && (!lx.sp() || !lx.open())) return std::nullopt;
     auto data = lx.literal(true, &m.binary);
     if (!data) return std::nullopt;
+    if (utf8_data && !lx.close()) return std::nullopt;
     m.data = std::move(*data);
     a.messages.push_back(std::move(m));
   }

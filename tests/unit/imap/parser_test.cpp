@@ -125,6 +125,12 @@ TEST(ImapParser, Append) {
   EXPECT_TRUE(a.messages[0].binary);
   EXPECT_EQ(a.messages[0].data, std::string("a\0b", 3));
   EXPECT_EQ(a.messages[1].data, "c");
+  // RFC 6855 4: UTF8 (literal8).
+  a = parse_as<command::Append>("a APPEND INBOX (\\Seen) UTF8 (~{3+}\r\nabc)\r\n");
+  ASSERT_EQ(a.messages.size(), 1u);
+  EXPECT_EQ(a.messages[0].data, "abc");
+  parse_bad("a APPEND INBOX UTF8 ~{3}\r\nabc\r\n");
+  parse_bad("a APPEND INBOX UTF8 (~{3}\r\nabc\r\n");
 }
 
 TEST(ImapParser, StoreCopyMoveExpunge) {
