@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev
   libunbound-dev libevent-dev
   python3 openssl sqlite3 swaks postfix dnsmasq-base fetchmail getmail6
+  isync mutt tmux
 )
 
 missing=()
@@ -18,6 +19,15 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# imapflow for tests/interop/test_imap_clients.py, from the npm registry, pinned by
+# tests/interop/node/package-lock.json; it needs Node.js 20 or later (Debian 12's
+# nodejs package is 18, so the machine's own Node is used when it has one).
+node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/interop/node"
+if command -v npm >/dev/null && { [ ! -d "$node_dir/node_modules/imapflow" ] ||
+     [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; }; then
+  (cd "$node_dir" && npm ci --no-audit --no-fund)
+fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""
