@@ -90,6 +90,11 @@ class Store {
   virtual Task<std::string> message_structure(Id message_id) = 0;
   // Bytes and structure in one read.
   virtual Task<MessageForFetch> message_for_fetch(Id message_id) = 0;
+  // Several at once (one trip to the store's threads for a FETCH or SEARCH
+  // over many messages), in the order asked; the bytes only when
+  // `with_data`. A message that no longer exists comes back with an empty
+  // structure. The default asks one by one.
+  virtual Task<std::vector<MessageForFetch>> messages_for_fetch(std::vector<Id> message_ids, bool with_data);
   // Changes flags of the given UIDs; each changed entry gets a new MODSEQ. Returns the changed entries.
   virtual Task<std::vector<MailEntry>> store_flags(Id mailbox_id, std::vector<std::uint32_t> uids,
                                                    FlagMode mode, std::uint32_t flags,

@@ -57,49 +57,60 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
       }
     }
   }
+  // Messages are read from the store in batches: one trip for up to 64
+  // messages or 8 MiB of bytes.
+  constexpr std::size_t batch_messages = 64;
+  constexpr std::uint64_t batch_octets = 8ull << 20;
   std::string error_code;
-  for (std::size_t i : targets) {
-    const ViewEntry& entry = view.entries()[i];
-    FetchInput input;
-    input.seq = static_cast<std::uint32_t>(i + 1);
-    input.entry = &entry;
-    input.add_uid = command.uid;
-    input.add_flags = seen_now[i];
-    input.add_modseq = ctx.condstore && (needs.modseq || fetch.changed_since);
-    input.utf8 = ctx.utf8;
-    std::optional<mime::MessageStructure> structure;
-    store::MessageForFetch message;
-    if (needs.bytes) {
-      auto loaded = co_await ctx.env.store.message_for_fetch(entry.message_id);
-      if (!loaded) {
-        if (loaded.error().code == Errc::not_found) continue;  // expunged meanwhile
-        ctx.store_failed(command, loaded.error());
-        co_return;
-      }
-      message = std::move(*loaded);
-    } else if (needs.message) {
-      // ENVELOPE, BODY, BODYSTRUCTURE: the stored structure alone.
-      auto loaded = co_await ctx.env.store.message_structure(entry.message_id);
-      if (!loaded) {
-        if (loaded.error().code == Errc::not_found) continue;
-        ctx.store_failed(command, loaded.error());
-        co_return;
-      }
-      message.structure = std::move(*loaded);
-    }
+  std::size_t next = 0;
+  while (next < targets.size()) {
+    std::size_t end = targets.size();
+    std::vector<store::MessageForFetch> loaded;
     if (needs.message) {
-      structure = mime::deserialize(message.structure);
-      if (!structure) {
-        ctx.no(command, "SERVERBUG", "a stored message structure is unreadable");
+      end = next;
+      std::uint64_t octets = 0;
+      std::vector<store::Id> ids;
+      while (end < targets.size() && end - next < batch_messages &&
+             (end == next || !needs.bytes || octets + view.entries()[targets[end]].size <= batch_octets)) {
+        octets += view.entries()[targets[end]].size;
+        ids.push_back(view.entries()[targets[end]].message_id);
+        ++end;
+      }
+      auto batch = co_await ctx.env.store.messages_for_fetch(std::move(ids), needs.bytes);
+      if (!batch) {
+        ctx.store_failed(command, batch.error());
         co_return;
       }
-      input.data = message.data;
-      input.structure = &*structure;
+      loaded = std::move(*batch);
     }
-    FetchOutput output = render_fetch(fetch.items, input);
-    if (!output.error_code.empty()) error_code = output.error_code;
-    ctx.untagged(output.response);
-    if (ctx.out.size() >= 256 * 1024 && ctx.write_out && !co_await ctx.write_out()) co_return;
+    for (std::size_t k = next; k < end; ++k) {
+      const std::size_t i = targets[k];
+      const ViewEntry& entry = view.entries()[i];
+      FetchInput input;
+      input.seq = static_cast<std::uint32_t>(i + 1);
+      input.entry = &entry;
+      input.add_uid = command.uid;
+      input.add_flags = seen_now[i];
+      input.add_modseq = ctx.condstore && (needs.modseq || fetch.changed_since);
+      input.utf8 = ctx.utf8;
+      std::optional<mime::MessageStructure> structure;
+      if (needs.message) {
+        const store::MessageForFetch& message = loaded[k - next];
+        if (message.structure.empty()) continue;  // expunged meanwhile
+        structure = mime::deserialize(message.structure);
+        if (!structure) {
+          ctx.no(command, "SERVERBUG", "a stored message structure is unreadable");
+          co_return;
+        }
+        input.data = message.data;
+        input.structure = &*structure;
+      }
+      FetchOutput output = render_fetch(fetch.items, input);
+      if (!output.error_code.empty()) error_code = output.error_code;
+      ctx.untagged(output.response);
+      if (ctx.out.size() >= 256 * 1024 && ctx.write_out && !co_await ctx.write_out()) co_return;
+    }
+    next = end;
   }
   if (!error_code.empty()) {
     ctx.no(command, error_code,

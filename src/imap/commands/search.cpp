@@ -39,36 +39,57 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
   std::vector<std::uint32_t> found;  // UIDs or sequence numbers
   std::vector<std::uint32_t> found_uids;
   std::uint64_t highest = 0;
-  for (std::size_t i = 0; i < view.entries().size(); ++i) {
-    const ViewEntry& e = view.entries()[i];
-    if (e.expunged) continue;
-    SearchCandidate candidate;
-    candidate.seq = static_cast<std::uint32_t>(i + 1);
-    candidate.uid = e.uid;
-    candidate.modseq = e.modseq;
-    candidate.flags = e.flags;
-    candidate.keywords = &e.keywords;
-    candidate.size = e.size;
-    candidate.internal_date = e.internal_date;
-    store::MessageForFetch message;
-    std::optional<mime::MessageStructure> structure;
+  constexpr std::size_t batch_messages = 64;
+  constexpr std::uint64_t batch_octets = 8ull << 20;
+  const std::size_t total = view.entries().size();
+  std::size_t next = 0;
+  while (next < total) {
+    std::size_t end = total;
+    std::vector<store::MessageForFetch> loaded;
     if (with_message) {
-      auto loaded = co_await ctx.env.store.message_for_fetch(e.message_id);
-      if (!loaded) {
-        if (loaded.error().code == Errc::not_found) continue;
-        ctx.store_failed(command, loaded.error());
+      // Bytes in batches: one trip to the store for up to 64 messages or 8 MiB.
+      end = next;
+      std::uint64_t octets = 0;
+      std::vector<store::Id> ids;
+      while (end < total && end - next < batch_messages &&
+             (end == next || octets + view.entries()[end].size <= batch_octets)) {
+        octets += view.entries()[end].size;
+        ids.push_back(view.entries()[end].message_id);
+        ++end;
+      }
+      auto batch = co_await ctx.env.store.messages_for_fetch(std::move(ids), true);
+      if (!batch) {
+        ctx.store_failed(command, batch.error());
         co_return;
       }
-      message = std::move(*loaded);
-      structure = mime::deserialize(message.structure);
-      if (!structure) continue;
-      candidate.data = message.data;
-      candidate.structure = &*structure;
+      loaded = std::move(*batch);
     }
-    if (!matches(search.criteria, scope, candidate)) continue;
-    found.push_back(command.uid ? e.uid : candidate.seq);
-    found_uids.push_back(e.uid);
-    highest = std::max(highest, e.modseq);
+    for (std::size_t i = next; i < end; ++i) {
+      const ViewEntry& e = view.entries()[i];
+      if (e.expunged) continue;
+      SearchCandidate candidate;
+      candidate.seq = static_cast<std::uint32_t>(i + 1);
+      candidate.uid = e.uid;
+      candidate.modseq = e.modseq;
+      candidate.flags = e.flags;
+      candidate.keywords = &e.keywords;
+      candidate.size = e.size;
+      candidate.internal_date = e.internal_date;
+      std::optional<mime::MessageStructure> structure;
+      if (with_message) {
+        const store::MessageForFetch& message = loaded[i - next];
+        if (message.structure.empty()) continue;
+        structure = mime::deserialize(message.structure);
+        if (!structure) continue;
+        candidate.data = message.data;
+        candidate.structure = &*structure;
+      }
+      if (!matches(search.criteria, scope, candidate)) continue;
+      found.push_back(command.uid ? e.uid : candidate.seq);
+      found_uids.push_back(e.uid);
+      highest = std::max(highest, e.modseq);
+    }
+    next = end;
   }
   const bool esearch = search.return_options.has_value() || ctx.rev2;
   if (!esearch) {

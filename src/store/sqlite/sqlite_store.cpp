@@ -221,6 +221,28 @@ Task<MessageForFetch> SqliteStore::message_for_fetch(Id message_id) {
   return read<MessageForFetch>([message_id](Connection& db) { return ops::message_for_fetch(db, message_id); });
 }
 
+Task<std::vector<MessageForFetch>> SqliteStore::messages_for_fetch(std::vector<Id> message_ids, bool with_data) {
+  return read<std::vector<MessageForFetch>>(
+      [message_ids = std::move(message_ids), with_data](Connection& db) -> Result<std::vector<MessageForFetch>> {
+        std::vector<MessageForFetch> out;
+        out.reserve(message_ids.size());
+        for (Id id : message_ids) {
+          if (with_data) {
+            auto loaded = ops::message_for_fetch(db, id);
+            if (loaded) out.push_back(std::move(*loaded));
+            else if (loaded.error().code == Errc::not_found) out.emplace_back();
+            else return std::move(loaded).error();
+          } else {
+            auto structure = ops::message_structure(db, id);
+            out.emplace_back();
+            if (structure) out.back().structure = std::move(*structure);
+            else if (structure.error().code != Errc::not_found) return std::move(structure).error();
+          }
+        }
+        return out;
+      });
+}
+
 Task<std::vector<MailEntry>> SqliteStore::store_flags(Id mailbox_id, std::vector<std::uint32_t> uids, FlagMode mode,
                                                       std::uint32_t flags, std::vector<std::string> keywords) {
   return write<std::vector<MailEntry>>(

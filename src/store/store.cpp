@@ -1,0 +1,25 @@
+// The Store interface's default implementations.
+#include "store/store.hpp"
+
+namespace tern::store {
+
+Task<std::vector<MessageForFetch>> Store::messages_for_fetch(std::vector<Id> message_ids, bool with_data) {
+  std::vector<MessageForFetch> out;
+  out.reserve(message_ids.size());
+  for (Id id : message_ids) {
+    MessageForFetch one;
+    if (with_data) {
+      auto loaded = co_await message_for_fetch(id);
+      if (loaded) one = std::move(*loaded);
+      else if (loaded.error().code != Errc::not_found) co_return std::move(loaded).error();
+    } else {
+      auto structure = co_await message_structure(id);
+      if (structure) one.structure = std::move(*structure);
+      else if (structure.error().code != Errc::not_found) co_return std::move(structure).error();
+    }
+    out.push_back(std::move(one));
+  }
+  co_return out;
+}
+
+}  // namespace tern::store
