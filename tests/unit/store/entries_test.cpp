@@ -135,6 +135,19 @@ TEST_P(StoreTest, PreparedMessagesAreStoredCanonicalWithTheirStructure) {
   EXPECT_EQ(must(store().message_structure(plain)), analyze_for_store(make_message("plain").data));
   EXPECT_EQ(must_fail(store().message_structure(424242)).code, Errc::not_found);
   EXPECT_EQ(must_fail(store().message_for_fetch(424242)).code, Errc::not_found);
+
+  // Several at once, in the order asked; a missing one comes back empty.
+  auto batch = must(store().messages_for_fetch({plain, 424242, result.message_id}, true));
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch[0].data, make_message("plain").data);
+  EXPECT_TRUE(batch[1].structure.empty());
+  EXPECT_EQ(batch[2].data, prepared.data);
+  EXPECT_EQ(batch[2].structure, prepared.structure);
+  auto structures = must(store().messages_for_fetch({result.message_id, plain}, false));
+  ASSERT_EQ(structures.size(), 2u);
+  EXPECT_TRUE(structures[0].data.empty()) << "no bytes when not asked for";
+  EXPECT_EQ(structures[0].structure, prepared.structure);
+  EXPECT_FALSE(structures[1].structure.empty());
 }
 
 TEST_P(StoreTest, HubFiresForEveryCommittedChangeOfTheMailbox) {
