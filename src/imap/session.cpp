@@ -85,7 +85,10 @@ class Session {
         ctx_.out += "* BYE server shutting down\r\n";
         break;
       }
-      if (std::chrono::steady_clock::now() - started_ > limits.session_timeout) {
+      // A logged-in client may stay for days (IDLE renewed every 29 minutes);
+      // session_timeout bounds only the time to log in.
+      if (ctx_.state == SessionState::not_authenticated &&
+          std::chrono::steady_clock::now() - started_ > limits.session_timeout) {
         log::info("session={} event=session_timeout", ctx_.id);
         ctx_.out += "* BYE session time limit reached\r\n";
         break;
