@@ -901,8 +901,9 @@ class ImapTest(unittest.TestCase):
         ok(a.store("2", "+FLAGS", "(\\Deleted)"))
         ok(a.expunge())
         self.idle_until(idler, rb"^\* 2 EXPUNGE")
+        # Issue bar: a delivery reaches an idling client within one second of its 250.
         deliver_local(self.tern, address, ["over smtp"])
-        self.idle_until(idler, rb"^\* 3 EXISTS")
+        self.idle_until(idler, rb"^\* 3 EXISTS", timeout=1.0)
         idler.sock.settimeout(10)
         idler.send(b"DONE\r\n")
         line = idler.line()
