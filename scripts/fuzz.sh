@@ -10,7 +10,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_FUZZ=ON \
     -DTERN_WERROR=OFF -DTERN_BUILD_TESTS=OFF >/dev/null
 fi
-targets=(smtp_protocol pop3_protocol imap_protocol mime_header mime_structure config)
+targets=(${TERN_FUZZ_TARGETS:-smtp_protocol pop3_protocol imap_protocol imap_search mime_header mime_structure address config})
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 for t in "${targets[@]}"; do
   corpus="$build/corpus/$t"
