@@ -94,7 +94,10 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
   const bool esearch = search.return_options.has_value() || ctx.rev2;
   if (!esearch) {
     std::string line = "* SEARCH";
-    for (std::uint32_t n : found) line += " " + std::to_string(n);
+    for (std::uint32_t n : found) {
+      line += ' ';
+      line += std::to_string(n);
+    }
     if (modseq && !found.empty()) line += " (MODSEQ " + std::to_string(highest) + ")";
     ctx.untagged(line + "\r\n");
     ctx.ok(command, "SEARCH completed");

@@ -27,7 +27,7 @@ Parsed parse_authenticate(Lexer& lx) {
   if (lx.consume(' ')) {
     // RFC 9051 6.2.2: base64 or "=" for an empty initial response.
     if (lx.consume('=')) {
-      a.initial_response = "=";
+      a.initial_response.emplace(1, '=');
     } else {
       auto ir = lx.atom();
       if (!ir) return std::nullopt;

@@ -164,7 +164,8 @@ void CommandReader::note_first_line(std::string_view line) {
   std::string word = upper(rest.substr(0, rest.find(' ')));
   if (word == "UID" && rest.find(' ') != std::string_view::npos) {
     std::string_view after = rest.substr(rest.find(' ') + 1);
-    word += " " + upper(after.substr(0, after.find(' ')));
+    word += ' ';
+    word += upper(after.substr(0, after.find(' ')));
   }
   name_ = word.substr(0, 32);
 }
