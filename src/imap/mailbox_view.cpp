@@ -16,9 +16,14 @@ MailboxView::MailboxView(const store::Mailbox& mailbox, std::vector<store::MailE
       uidnext_(mailbox.uidnext),
       highestmodseq_(mailbox.highestmodseq) {
   entries_.reserve(entries.size());
-  for (store::MailEntry& e : entries)
+  for (store::MailEntry& e : entries) {
+    // Entries committed after the mailbox row was read may be in the list:
+    // UIDNEXT never lags behind them. (HIGHESTMODSEQ stays as read: it is
+    // where the next sync starts, which then finds them already known.)
+    uidnext_ = std::max(uidnext_, e.uid + 1);
     entries_.push_back(ViewEntry{e.uid, e.modseq, e.flags, std::move(e.keywords), e.message_id, e.size,
                                  e.internal_date, false});
+  }
 }
 
 std::optional<std::size_t> MailboxView::index_of_uid(std::uint32_t uid) const {
