@@ -1,6 +1,7 @@
 """`tern serve` as an operator runs it: start, the generated TLS key pair,
 SIGHUP reloading the certificate, SIGTERM stopping with exit 0, privileges
-dropped after binding, and listeners this build does not serve refused."""
+dropped after binding, and unknown listener protocols refused."""
+import imaplib
 import os
 import pwd
 import smtplib
@@ -18,6 +19,17 @@ def served_certificate(port):
     context.verify_mode = ssl.CERT_NONE
     with smtplib.SMTP_SSL("127.0.0.1", port, context=context, timeout=10) as client:
         return client.sock.getpeercert(binary_form=True)
+
+
+def served_imaps_certificate(port):
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    client = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=context, timeout=10)
+    try:
+        return client.sock.getpeercert(binary_form=True)
+    finally:
+        client.logout()
 
 
 def make_certificate(directory, name):
@@ -54,7 +66,7 @@ class ServeTest(unittest.TestCase):
             t.close()
 
     def test_sighup_reloads_certificate(self):
-        t = Tern()
+        t = Tern(protocols=("smtp", "submission", "submissions", "imaps"))
         try:
             first = make_certificate(t.root, "first")
             second = make_certificate(t.root, "second")
@@ -82,6 +94,7 @@ class ServeTest(unittest.TestCase):
                 self.assertLess(time.time(), deadline, "certificate not reloaded")
                 time.sleep(0.1)
             self.assertIn("event=tls_reloaded", t.read_log())
+            self.assertEqual(served_imaps_certificate(t.ports["imaps"]), second[2])
             # A broken pair keeps the old one.
             with open(cert, "w") as f:
                 f.write("garbage")
