@@ -15,7 +15,10 @@ MailboxView::MailboxView(const store::Mailbox& mailbox, std::vector<store::MailE
       uidvalidity_(mailbox.uidvalidity),
       uidnext_(mailbox.uidnext),
       highestmodseq_(mailbox.highestmodseq) {
-  entries_.reserve(entries.size());
+  // Room for the messages that arrive while the mailbox is selected: the
+  // first one would otherwise double the vector, in every session that has
+  // the mailbox open (thousands in IDLE).
+  entries_.reserve(entries.size() + entries.size() / 16 + 16);
   for (store::MailEntry& e : entries) {
     // Entries committed after the mailbox row was read may be in the list:
     // UIDNEXT never lags behind them. (HIGHESTMODSEQ stays as read: it is

@@ -317,6 +317,9 @@ class Session {
         ctx_.state = SessionState::logout;
         co_return false;
       }
+      // A notification that came while syncing or writing found no wait to
+      // cancel: catch up with it before waiting.
+      if (ctx_.view && wakeup_->dirty) continue;
       deadline.expires_after(timeout);
       wakeup_->timer.expires_at(asio::steady_timer::time_point::max());
       connection_->set_idle(true);

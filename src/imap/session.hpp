@@ -16,6 +16,7 @@
 #include "core/config.hpp"
 #include "net/connection.hpp"
 #include "net/tls.hpp"
+#include "store/shared_changes.hpp"
 #include "store/store.hpp"
 
 namespace tern::imap {
@@ -28,6 +29,9 @@ struct SessionEnv {
   auth::Authenticator& authenticator;
   auth::LoginThrottle& throttle;
   const std::atomic<bool>& stopping;
+  // Shares one changes_since among the sessions catching up with the same
+  // change; when absent (tests), each session asks the store itself.
+  store::SharedChanges* shared_changes = nullptr;
 };
 
 // How long a session may wait for the next command: RFC 9051 5.4 asks for

@@ -226,7 +226,17 @@ std::vector<std::uint32_t> children_of(const std::vector<PartInfo>& parts, std::
 std::uint64_t count_lines(std::string_view message, std::uint64_t offset, std::uint64_t size) {
   if (offset >= message.size()) return 0;
   auto body = message.substr(offset, size);
-  return static_cast<std::uint64_t>(std::count(body.begin(), body.end(), '\n'));
+  // One memchr per line: vectorised, unlike a per-octet count.
+  std::uint64_t lines = 0;
+  const char* p = body.data();
+  const char* const end = p + body.size();
+  while (p < end) {
+    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (p == nullptr) break;
+    ++lines;
+    ++p;
+  }
+  return lines;
 }
 
 }  // namespace tern::mime

@@ -1,17 +1,29 @@
 #include "mime/text.hpp"
 
 #include <cctype>
+#include <cstring>
 
 namespace tern::mime {
 
 std::string canonicalize_line_endings(std::string_view raw) {
   std::string out;
   out.reserve(raw.size() + raw.size() / 64);
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c == '\r' && i + 2 < raw.size() + 0 && raw[i + 1] == '\r' && raw[i + 2] == '\n') continue;  // CR CR LF
-    if (c == '\n' && (out.empty() || out.back() != '\r')) out.push_back('\r');
-    out.push_back(c);
+  // Line by line: the text before each LF is copied in one piece; a CR
+  // followed by CR LF is dropped, and an LF gets the CR it lacks.
+  std::size_t pos = 0;
+  while (pos < raw.size()) {
+    const auto* found = static_cast<const char*>(std::memchr(raw.data() + pos, '\n', raw.size() - pos));
+    if (found == nullptr) {
+      out.append(raw, pos);
+      break;
+    }
+    const auto lf = static_cast<std::size_t>(found - raw.data());
+    std::size_t end = lf;
+    if (end - pos >= 2 && raw[end - 1] == '\r' && raw[end - 2] == '\r') --end;  // CR CR LF
+    out.append(raw, pos, end - pos);
+    if (out.empty() || out.back() != '\r') out += '\r';
+    out += '\n';
+    pos = lf + 1;
   }
   return out;
 }

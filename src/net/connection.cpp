@@ -6,6 +6,9 @@
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 namespace tern::net {
 
@@ -88,8 +91,16 @@ bool Connection::has_pending_input() {
 
 asio::awaitable<asio::error_code> Connection::wait_readable() {
   if (has_pending_input()) co_return asio::error_code{};
-  auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
-  co_return ec;
+  for (;;) {
+    auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
+    if (ec) co_return ec;
+    // The reactor may report readiness for bytes an earlier read already
+    // took: a caller that then reads would block with a wakeup lost. Only
+    // bytes, the end of the stream or an error end the wait.
+    char byte = 0;
+    const ssize_t peeked = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (peeked >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) co_return asio::error_code{};
+  }
 }
 
 std::optional<TlsInfo> Connection::tls_info() const {

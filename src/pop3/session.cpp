@@ -4,8 +4,11 @@
 // durable removal on QUIT (DESIGN.md rule 1) live here.
 #include "pop3/session.hpp"
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -26,6 +29,21 @@ std::chrono::seconds idle_timeout(const LimitsConfig& limits) {
 namespace {
 
 constexpr std::size_t write_threshold = 64 * 1024;  // write held responses once this many octets wait
+constexpr std::size_t read_ahead_count = 8;             // messages read in one trip to the store
+constexpr std::uint64_t read_ahead_bytes = 512 * 1024;   // at most this much held per session
+
+// Messages read before the client asks for them: clients RETR one message
+// after another, so while one is sent the next few are read from the store
+// in one trip (one hand-off to a store thread instead of one per message).
+// Runs on the session's executor; shared with the coroutine that reads, which
+// may outlive the session.
+struct ReadAhead {
+  ReadAhead(const asio::any_io_executor& executor, std::vector<store::Id> ids)
+      : message_ids(std::move(ids)), ready(executor) {}
+  std::vector<store::Id> message_ids;
+  std::optional<Result<std::vector<store::MessageForFetch>>> messages;  // set once read, in message_ids' order
+  asio::steady_timer ready;  // cancelled once read, to wake a waiting session
+};
 
 class Session {
  public:
@@ -33,6 +51,7 @@ class Session {
       : env_(env), connection_(std::move(connection)), id_(id) {}
 
   asio::awaitable<void> run() {
+    executor_ = co_await asio::this_coro::executor;
     const auto io_timeout = env_.config.limits.command_timeout;
     if (env_.protocol == Protocol::pop3s) {
       auto ec = co_await connection_->start_tls(env_.tls.current(), io_timeout);
@@ -124,7 +143,7 @@ class Session {
       co_return true;
     }
     if (auto* load = std::get_if<action::LoadMessage>(&action)) {
-      auto message = co_await env_.store.read_message(load->message_id);
+      auto message = co_await read_message(load->message_id, load->uid);
       if (!message)
         log::error("session={} event=store_error op=read_message uid={} error={}", id_, load->uid,
                    log::kv(message.error().message));
@@ -140,6 +159,61 @@ class Session {
     // Close
     co_await write_held();
     co_return false;
+  }
+
+  // The message, from the read-ahead when it has it; once the read-ahead is
+  // used up, starts reading the messages after it.
+  asio::awaitable<Result<std::string>> read_message(std::int64_t message_id, std::uint32_t uid) {
+    std::optional<Result<std::string>> message;
+    bool last = true;
+    if (read_ahead_) {
+      const auto& ids = read_ahead_->message_ids;
+      const auto found = std::find(ids.begin(), ids.end(), message_id);
+      if (found != ids.end()) {
+        auto ahead = read_ahead_;
+        if (!ahead->messages) {
+          ahead->ready.expires_at(asio::steady_timer::time_point::max());
+          co_await ahead->ready.async_wait(use_tuple);
+        }
+        const auto index = static_cast<std::size_t>(found - ids.begin());
+        last = index + 1 == ids.size();
+        // A message gone from the store comes back empty: read it again for
+        // the proper answer.
+        if (ahead->messages && *ahead->messages && index < (*ahead->messages)->size() &&
+            !(**ahead->messages)[index].data.empty())
+          message = std::move((**ahead->messages)[index].data);
+      }
+    }
+    if (last) start_read_ahead(uid);
+    if (!message) message = co_await env_.store.read_message(message_id);
+    co_return std::move(*message);
+  }
+
+  void start_read_ahead(std::uint32_t uid) {
+    read_ahead_.reset();
+    auto next = std::upper_bound(entries_.begin(), entries_.end(), uid,
+                                 [](std::uint32_t u, const MaildropEntry& e) { return u < e.uid; });
+    std::vector<store::Id> ids;
+    std::uint64_t bytes = 0;
+    for (; next != entries_.end() && ids.size() < read_ahead_count; ++next) {
+      if (bytes + next->size > read_ahead_bytes) break;
+      bytes += next->size;
+      ids.push_back(next->message_id);
+    }
+    if (ids.empty()) return;
+    auto ahead = std::make_shared<ReadAhead>(executor_, std::move(ids));
+    read_ahead_ = ahead;
+    asio::co_spawn(
+        executor_,
+        [ahead, &store = env_.store]() -> asio::awaitable<void> {
+          try {
+            ahead->messages = co_await store.messages_for_fetch(ahead->message_ids, true);
+          } catch (const std::exception&) {
+            // Left unset: the session reads the messages itself.
+          }
+          ahead->ready.cancel();
+        },
+        asio::detached);
   }
 
   asio::awaitable<void> authenticate(const action::Authenticate& login) {
@@ -199,6 +273,7 @@ class Session {
     maildrop.entries.reserve(entries->size());
     for (const store::MailEntry& entry : *entries)
       maildrop.entries.push_back(MaildropEntry{entry.uid, entry.size, entry.message_id});
+    entries_ = maildrop.entries;
     co_return maildrop;
   }
 
@@ -221,6 +296,9 @@ class Session {
   std::string held_;
   std::optional<MaildropLock> lock_;  // held from login to the end of the session
   store::Id mailbox_id_ = 0;
+  asio::any_io_executor executor_;
+  std::vector<MaildropEntry> entries_;  // the maildrop (UID order), for the read-ahead
+  std::shared_ptr<ReadAhead> read_ahead_;
 };
 
 }  // namespace

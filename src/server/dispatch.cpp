@@ -53,7 +53,8 @@ asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
     case Protocol::imap:
     case Protocol::imaps: {
       imap::SessionEnv env{services.config, protocol, *services.store, *services.tls,
-                           *services.authenticator, *services.throttle, services.stopping};
+                           *services.authenticator, *services.throttle, services.stopping,
+                           services.shared_changes.get()};
       co_await imap::run_session(env, std::move(connection), id);
       co_return;
     }

@@ -79,6 +79,7 @@ Result<void> Server::start() {
   auto opened = store::open_store(options);
   if (!opened) return std::move(opened).error();
   services_->store = std::move(*opened);
+  services_->shared_changes = std::make_unique<store::SharedChanges>(*services_->store);
   if (auto r = init_services(*services_); !r) return r;
   auto scheduler = queue::Scheduler::create(config_, *services_->store, io_);
   if (!scheduler) return std::move(scheduler).error();

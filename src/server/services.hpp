@@ -9,6 +9,7 @@
 #include "auth/throttle.hpp"
 #include "core/config.hpp"
 #include "net/tls.hpp"
+#include "store/shared_changes.hpp"
 #include "store/store.hpp"
 
 namespace tern::server {
@@ -20,6 +21,8 @@ struct Services {
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<auth::LoginThrottle> throttle;
   std::atomic<bool> stopping{false};
+  // Declared after `store`, so destroyed before it.
+  std::unique_ptr<store::SharedChanges> shared_changes;
 };
 
 }  // namespace tern::server

@@ -38,6 +38,7 @@ void ChangeHub::notify(const std::vector<Id>& mailbox_ids) {
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   std::lock_guard lock(mutex_);
+  epoch_.fetch_add(1);
   for (auto& [id, entry] : subscribers_) {
     if (std::binary_search(unique.begin(), unique.end(), entry.mailbox_id)) entry.callback(entry.mailbox_id);
   }

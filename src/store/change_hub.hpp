@@ -13,6 +13,7 @@
 // the interface stays the same.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -60,6 +61,11 @@ class ChangeHub {
   // Fires the callbacks of every mailbox in `mailbox_ids` (each once).
   void notify(const std::vector<Id>& mailbox_ids);
 
+  // Counts notify() calls, advanced before their callbacks run: a store read
+  // that begins after epoch() returned E sees every change whose
+  // notification counted towards E (SharedChanges relies on it).
+  std::uint64_t epoch() const { return epoch_.load(); }
+
  private:
   struct Entry {
     Id mailbox_id = 0;
@@ -69,6 +75,7 @@ class ChangeHub {
   std::mutex mutex_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, Entry> subscribers_;
+  std::atomic<std::uint64_t> epoch_{0};
 };
 
 }  // namespace tern::store

@@ -11,7 +11,11 @@ namespace tern::imap {
 asio::awaitable<bool> Context::sync(bool allow_expunge) {
   if (!view) co_return true;
   const std::uint64_t known = view->highestmodseq();
-  auto changes = co_await env.store.changes_since(account->id, view->mailbox_id(), known);
+  Result<store::MailboxChanges> changes;
+  if (env.shared_changes)
+    changes = co_await env.shared_changes->changes_since(account->id, view->mailbox_id(), known);
+  else
+    changes = co_await env.store.changes_since(account->id, view->mailbox_id(), known);
   if (!changes) {
     if (changes.error().code == Errc::not_found) co_return false;  // deleted or renamed away by another session
     log::error("session={} event=store_error op=changes_since error={}", id, log::kv(changes.error().message));

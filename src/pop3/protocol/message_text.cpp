@@ -2,6 +2,9 @@
 #include "pop3/protocol/message_text.hpp"
 
 #include <algorithm>
+#include <cstring>
+
+#include "core/line_break.hpp"
 
 namespace tern::pop3 {
 
@@ -24,18 +27,18 @@ std::size_t top_end(std::string_view message, std::uint64_t body_lines) {
 }
 
 std::uint64_t normalized_size(std::string_view message) {
-  std::uint64_t size = 0;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    const char c = message[i];
-    if (c == '\r') {
-      if (i + 1 < message.size() && message[i + 1] == '\n') ++i;
-      size += 2;
-    } else if (c == '\n') {
-      size += 2;
-    } else {
-      ++size;
-    }
-  }
+  // Every octet counts once; a bare CR or a bare LF becomes CR LF, one more.
+  std::uint64_t size = message.size();
+  const char* const begin = message.data();
+  const char* const end = begin + message.size();
+  auto next = [end](const char* from, char c) {
+    return from < end ? static_cast<const char*>(std::memchr(from, c, static_cast<std::size_t>(end - from)))
+                      : nullptr;
+  };
+  for (const char* p = next(begin, '\n'); p; p = next(p + 1, '\n'))
+    if (p == begin || p[-1] != '\r') ++size;
+  for (const char* p = next(begin, '\r'); p; p = next(p + 1, '\r'))
+    if (p + 1 == end || p[1] != '\n') ++size;
   return size;
 }
 
@@ -58,7 +61,7 @@ void StuffedText::write_some(std::string& out, std::size_t budget) {
       line_start_ = true;
     } else {
       // Copy the rest of the line in one go.
-      std::size_t stop = message_.find_first_of("\r\n", pos_);
+      std::size_t stop = find_line_break(message_, pos_);
       if (stop == std::string::npos || stop > end_) stop = end_;
       stop = std::min(stop, pos_ + (limit - out.size()));
       if (stop == pos_) stop = pos_ + 1;

@@ -3,6 +3,8 @@
 // bare-newline, line-length and size policy.
 #include "smtp/protocol/data_reader.hpp"
 
+#include "core/line_break.hpp"
+
 namespace tern::smtp {
 
 DataReader::DataReader(Framing framing, std::uint64_t max_size)
@@ -13,7 +15,7 @@ std::size_t DataReader::consume(std::string_view bytes) {
   while (i < bytes.size() && state_ != State::done) {
     if (state_ == State::in_line) {
       // Most octets are ordinary text: take them as one span.
-      std::size_t stop = bytes.find_first_of("\r\n", i);
+      std::size_t stop = find_line_break(bytes, i);
       if (stop == std::string_view::npos) stop = bytes.size();
       if (stop > i) {
         count_line_octets(stop - i);
