@@ -443,6 +443,12 @@ bool needs_message(const SearchKey& key) {
                      [](const SearchKey& child) { return needs_message(child); });
 }
 
+bool needs_body(const SearchKey& key) {
+  if (key.kind == Kind::body || key.kind == Kind::text) return true;
+  return std::any_of(key.children.begin(), key.children.end(),
+                     [](const SearchKey& child) { return needs_body(child); });
+}
+
 bool matches(const SearchKey& key, const SearchScope& scope, const SearchCandidate& candidate) {
   Evaluation evaluation(scope, candidate);
   return evaluation.match(key);

@@ -37,6 +37,8 @@ struct SearchCandidate {
   std::uint64_t size = 0;
   std::int64_t internal_date = 0;  // Unix seconds, UTC
   // Set only when needs_message(key): canonical bytes and their structure.
+  // When !needs_body(key), the header section alone may stand in for the
+  // bytes, without a structure.
   std::string_view data;
   const mime::MessageStructure* structure = nullptr;
 };
@@ -44,6 +46,10 @@ struct SearchCandidate {
 // Whether evaluating `key` may need the message bytes (header fields, SENT*
 // dates, BODY, TEXT).
 bool needs_message(const SearchKey& key);
+
+// Whether evaluating `key` may need more than the header section (BODY,
+// TEXT).
+bool needs_body(const SearchKey& key);
 
 // Whether `candidate` matches `key`. Caches nothing between calls.
 bool matches(const SearchKey& key, const SearchScope& scope, const SearchCandidate& candidate);

@@ -22,4 +22,26 @@ Task<std::vector<MessageForFetch>> Store::messages_for_fetch(std::vector<Id> mes
   co_return out;
 }
 
+Task<std::vector<std::optional<std::string>>> Store::message_headers(std::vector<Id> message_ids) {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(message_ids.size());
+  for (Id id : message_ids) {
+    auto meta = co_await message_meta(id);
+    if (!meta) {
+      if (meta.error().code != Errc::not_found) co_return std::move(meta).error();
+      out.emplace_back();
+      continue;
+    }
+    auto data = co_await read_message(id);
+    if (!data) {
+      if (data.error().code != Errc::not_found) co_return std::move(data).error();
+      out.emplace_back();
+      continue;
+    }
+    data->resize(std::min<std::size_t>(data->size(), static_cast<std::size_t>(meta->header_size)));
+    out.push_back(std::move(*data));
+  }
+  co_return out;
+}
+
 }  // namespace tern::store

@@ -95,6 +95,11 @@ class Store {
   // `with_data`. A message that no longer exists comes back with an empty
   // structure. The default asks one by one.
   virtual Task<std::vector<MessageForFetch>> messages_for_fetch(std::vector<Id> message_ids, bool with_data);
+  // The header sections (up to and including the empty line) of several
+  // messages, in the order asked; nullopt for a message that no longer
+  // exists. For SEARCH keys that look only at header fields. The default
+  // reads whole messages and cuts them.
+  virtual Task<std::vector<std::optional<std::string>>> message_headers(std::vector<Id> message_ids);
   // Changes flags of the given UIDs; each changed entry gets a new MODSEQ. Returns the changed entries.
   virtual Task<std::vector<MailEntry>> store_flags(Id mailbox_id, std::vector<std::uint32_t> uids,
                                                    FlagMode mode, std::uint32_t flags,

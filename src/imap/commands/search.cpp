@@ -36,33 +36,49 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
   const bool modseq = uses_modseq(search.criteria);
   if (modseq) ctx.condstore = true;
   const bool with_message = needs_message(search.criteria);
+  // Header fields and SENT* dates need only the header sections: the store
+  // reads those octets and no structure is decoded.
+  const bool headers_only = with_message && !needs_body(search.criteria);
   std::vector<std::uint32_t> found;  // UIDs or sequence numbers
   std::vector<std::uint32_t> found_uids;
   std::uint64_t highest = 0;
   constexpr std::size_t batch_messages = 64;
+  constexpr std::size_t batch_headers = 256;
   constexpr std::uint64_t batch_octets = 8ull << 20;
   const std::size_t total = view.entries().size();
   std::size_t next = 0;
   while (next < total) {
     std::size_t end = total;
     std::vector<store::MessageForFetch> loaded;
+    std::vector<std::optional<std::string>> headers;
     if (with_message) {
-      // Bytes in batches: one trip to the store for up to 64 messages or 8 MiB.
+      // Bytes in batches: one trip to the store for up to 64 messages or 8 MiB
+      // (headers: up to 256 messages, whatever their size).
       end = next;
       std::uint64_t octets = 0;
       std::vector<store::Id> ids;
-      while (end < total && end - next < batch_messages &&
-             (end == next || octets + view.entries()[end].size <= batch_octets)) {
+      const std::size_t most = headers_only ? batch_headers : batch_messages;
+      while (end < total && end - next < most &&
+             (headers_only || end == next || octets + view.entries()[end].size <= batch_octets)) {
         octets += view.entries()[end].size;
         ids.push_back(view.entries()[end].message_id);
         ++end;
       }
-      auto batch = co_await ctx.env.store.messages_for_fetch(std::move(ids), true);
-      if (!batch) {
-        ctx.store_failed(command, batch.error());
-        co_return;
+      if (headers_only) {
+        auto batch = co_await ctx.env.store.message_headers(std::move(ids));
+        if (!batch) {
+          ctx.store_failed(command, batch.error());
+          co_return;
+        }
+        headers = std::move(*batch);
+      } else {
+        auto batch = co_await ctx.env.store.messages_for_fetch(std::move(ids), true);
+        if (!batch) {
+          ctx.store_failed(command, batch.error());
+          co_return;
+        }
+        loaded = std::move(*batch);
       }
-      loaded = std::move(*batch);
     }
     for (std::size_t i = next; i < end; ++i) {
       const ViewEntry& e = view.entries()[i];
@@ -76,7 +92,11 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
       candidate.size = e.size;
       candidate.internal_date = e.internal_date;
       std::optional<mime::MessageStructure> structure;
-      if (with_message) {
+      if (headers_only) {
+        const std::optional<std::string>& header = headers[i - next];
+        if (!header) continue;  // expunged meanwhile
+        candidate.data = *header;
+      } else if (with_message) {
         const store::MessageForFetch& message = loaded[i - next];
         if (message.structure.empty()) continue;
         structure = mime::deserialize(message.structure);

@@ -178,6 +178,13 @@ Result<std::string> read_message(Connection& db, Id message_id) {
   return row.blob(0);
 }
 
+Result<std::string> message_header(Connection& db, Id message_id) {
+  TERN_TRY_ASSIGN(auto row, db.query("SELECT substr(data, 1, header_size) FROM messages WHERE id = ?1", message_id));
+  TERN_TRY_ASSIGN(bool has_row, row.step());
+  if (!has_row) return make_error(Errc::not_found, fmt::format("message {} does not exist", message_id));
+  return row.blob(0);
+}
+
 Result<MessageMeta> message_meta(Connection& db, Id message_id) {
   TERN_TRY_ASSIGN(auto row, db.query("SELECT size, header_size, date, subject, from_field, sender, reply_to, to_field, "
                                      "cc, bcc, in_reply_to, message_id_field FROM messages WHERE id = ?1",

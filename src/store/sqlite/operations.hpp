@@ -99,6 +99,8 @@ Result<Placement> append(Connection& db, Id mailbox_id, const NewMessage& messag
                          const std::vector<std::string>& keywords);
 Result<std::vector<MailEntry>> list_entries(Connection& db, Id mailbox_id);
 Result<std::string> read_message(Connection& db, Id message_id);
+// The header section of a message (its first header_size octets).
+Result<std::string> message_header(Connection& db, Id message_id);
 Result<MessageMeta> message_meta(Connection& db, Id message_id);
 Result<std::vector<MailEntry>> store_flags(Connection& db, Id mailbox_id, std::vector<std::uint32_t> uids,
                                            FlagMode mode, std::uint32_t flags,

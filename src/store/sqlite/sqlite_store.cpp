@@ -243,6 +243,21 @@ Task<std::vector<MessageForFetch>> SqliteStore::messages_for_fetch(std::vector<I
       });
 }
 
+Task<std::vector<std::optional<std::string>>> SqliteStore::message_headers(std::vector<Id> message_ids) {
+  using Headers = std::vector<std::optional<std::string>>;
+  return read<Headers>([message_ids = std::move(message_ids)](Connection& db) -> Result<Headers> {
+        Headers out;
+        out.reserve(message_ids.size());
+        for (Id id : message_ids) {
+          auto header = ops::message_header(db, id);
+          if (header) out.push_back(std::move(*header));
+          else if (header.error().code == Errc::not_found) out.emplace_back();
+          else return std::move(header).error();
+        }
+        return out;
+      });
+}
+
 Task<std::vector<MailEntry>> SqliteStore::store_flags(Id mailbox_id, std::vector<std::uint32_t> uids, FlagMode mode,
                                                       std::uint32_t flags, std::vector<std::string> keywords) {
   return write<std::vector<MailEntry>>(

@@ -61,6 +61,7 @@ class SqliteStore final : public Store {
   Task<std::string> message_structure(Id message_id) override;
   Task<MessageForFetch> message_for_fetch(Id message_id) override;
   Task<std::vector<MessageForFetch>> messages_for_fetch(std::vector<Id> message_ids, bool with_data) override;
+  Task<std::vector<std::optional<std::string>>> message_headers(std::vector<Id> message_ids) override;
   Task<std::vector<MailEntry>> store_flags(Id mailbox_id, std::vector<std::uint32_t> uids, FlagMode mode,
                                            std::uint32_t flags, std::vector<std::string> keywords) override;
   Task<std::vector<std::uint32_t>> expunge(Id mailbox_id, std::vector<std::uint32_t> uids) override;

@@ -148,6 +148,20 @@ TEST_P(StoreTest, PreparedMessagesAreStoredCanonicalWithTheirStructure) {
   EXPECT_TRUE(structures[0].data.empty()) << "no bytes when not asked for";
   EXPECT_EQ(structures[0].structure, prepared.structure);
   EXPECT_FALSE(structures[1].structure.empty());
+
+  // Header sections alone, up to and including the empty line; nullopt for
+  // a missing message.
+  auto headers = must(store().message_headers({plain, 424242, result.message_id}));
+  ASSERT_EQ(headers.size(), 3u);
+  const std::string plain_data = make_message("plain").data;
+  ASSERT_TRUE(headers[0].has_value());
+  EXPECT_EQ(*headers[0], plain_data.substr(0, plain_data.find("\r\n\r\n") + 4));
+  EXPECT_FALSE(headers[1].has_value());
+  ASSERT_TRUE(headers[2].has_value());
+  EXPECT_EQ(*headers[2], prepared.data.substr(0, prepared.data.find("\r\n\r\n") + 4));
+  // The default implementation (whole messages, cut) gives the same.
+  auto defaults = must(store().Store::message_headers({plain, 424242, result.message_id}));
+  EXPECT_EQ(defaults, headers);
 }
 
 TEST_P(StoreTest, HubFiresForEveryCommittedChangeOfTheMailbox) {
