@@ -13,7 +13,9 @@
 // sending it to its tagged reply; the report gives per command the count,
 // commands per second over the measured interval, p50 and p99. The wait from
 // connect() to the greeting is reported on its own line: it is no command,
-// but a server that queues new connections shows its load there.
+// but a server that queues new connections shows its load there. With
+// --rate the clients hold their sessions to that many commands per second
+// in all.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -133,6 +135,11 @@ int cmd_imap(const Options& o) {
   double warmup = o.real("warmup", 2);
   long originals = o.num("originals", 0);
   auto seed = static_cast<std::uint64_t>(o.num("seed", 7));
+  // --rate R: offered load in commands per second over all clients (0: as
+  // fast as the server answers). A client that finishes a session early
+  // waits before the next one, so latencies can be compared at one load.
+  double rate = o.real("rate", 0);
+  double client_rate = rate > 0 ? rate / static_cast<double>(clients) : 0;
 
   auto start = Clock::now();
   auto measure_from = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
@@ -150,6 +157,8 @@ int cmd_imap(const Options& o) {
       const std::string& user = users[index % users.size()];
       unsigned long appended = 0;
       while (Clock::now() < deadline) {
+        auto session_start = Clock::now();
+        long commands = 0;
         try {
           auto c0 = Clock::now();
           ImapClient c(server, source_address(index));
@@ -157,6 +166,7 @@ int cmd_imap(const Options& o) {
           if (c0 >= measure_from && c1 <= deadline) st.connects.push_back(ms_between(c0, c1));
           auto timed = [&](const char* name, const std::string& text, const std::string* literal = nullptr) {
             auto t0 = Clock::now();
+            ++commands;
             bool ok = c.command(text, literal);
             auto t1 = Clock::now();
             if (t0 >= measure_from && t1 <= deadline) {
@@ -195,6 +205,11 @@ int cmd_imap(const Options& o) {
           timed("EXPUNGE", "EXPUNGE");
           timed("LOGOUT", "LOGOUT");
           if (Clock::now() >= measure_from) ++sessions;
+          if (client_rate > 0) {
+            auto next = session_start + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(static_cast<double>(commands) / client_rate));
+            std::this_thread::sleep_until(std::min(next, deadline));
+          }
         } catch (const std::exception& e) {
           ++failures;
           std::lock_guard lock(err_mutex);
