@@ -13,6 +13,7 @@
 
 #include "helpers.hpp"
 #include "imap/search_eval.hpp"
+#include "mime/header.hpp"
 #include "mime/text.hpp"
 #include "store/types.hpp"
 
@@ -890,6 +891,41 @@ TEST(SearchEval, DovecotCorpusAnswers) {
   for (const auto& [criteria, dovecot, tern] : different) {
     EXPECT_NE(dovecot, tern);
     EXPECT_EQ(uid_search(messages, criteria), tern) << criteria;
+  }
+}
+
+TEST(SearchEval, NeedsBodyOnlyForBodyAndText) {
+  for (const char* criteria : {"ALL", "FROM a", "TO a CC b BCC c", "SUBJECT a", "HEADER X a",
+                               "SENTBEFORE 1-Jan-2024 SENTON 1-Jan-2024 SENTSINCE 1-Jan-2024",
+                               "NOT OR FROM a (SUBJECT b SEEN)"})
+    EXPECT_FALSE(needs_body(key(criteria))) << criteria;
+  for (const char* criteria : {"BODY a", "TEXT a", "OR SEEN TEXT x", "NOT (FROM a BODY b)"})
+    EXPECT_TRUE(needs_body(key(criteria))) << criteria;
+}
+
+// SEARCH on header keys gets only the header sections from the store
+// (Store::message_headers: the first header_size octets, no structure); on
+// every corpus message, well-formed or not, that gives the same answer as
+// the whole message with its structure.
+TEST(SearchEval, HeaderSectionAloneAnswersHeaderKeys) {
+  const std::vector<Mail> messages = corpus_messages();
+  ASSERT_EQ(messages.size(), 68u);
+  const char* criteria[] = {
+      "SUBJECT a", "SUBJECT \"\"", "FROM Pirard", "FROM example", "TO example", "CC example", "BCC example",
+      "HEADER X-Custom corpus-alpha", "HEADER X-Custom \"\"", "HEADER Content-Type multipart",
+      "HEADER Received \"\"", "SENTBEFORE 1-Jan-2000", "SENTSINCE 22-Jun-2024", "SENTON 21-Jun-2024",
+      "NOT OR FROM alice SENTSINCE 1-Jun-2024", "OR SUBJECT test NOT HEADER MIME-Version 1.0"};
+  for (const char* text : criteria) {
+    const SearchKey k = key(text);
+    ASSERT_FALSE(needs_body(k)) << text;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      const Mail& m = messages[i];
+      SearchCandidate whole = m.candidate();
+      SearchCandidate header = m.candidate();
+      header.data = std::string_view(m.data).substr(0, mime::header_size(m.data));
+      header.structure = nullptr;
+      EXPECT_EQ(matches(k, scope(), whole), matches(k, scope(), header)) << text << " on message " << i + 1;
+    }
   }
 }
 
