@@ -1,6 +1,8 @@
 // The Store interface's default implementations.
 #include "store/store.hpp"
 
+#include "mime/header.hpp"
+
 namespace tern::store {
 
 Task<std::vector<MessageForFetch>> Store::messages_for_fetch(std::vector<Id> message_ids, bool with_data) {
@@ -26,19 +28,14 @@ Task<std::vector<std::optional<std::string>>> Store::message_headers(std::vector
   std::vector<std::optional<std::string>> out;
   out.reserve(message_ids.size());
   for (Id id : message_ids) {
-    auto meta = co_await message_meta(id);
-    if (!meta) {
-      if (meta.error().code != Errc::not_found) co_return std::move(meta).error();
-      out.emplace_back();
-      continue;
-    }
     auto data = co_await read_message(id);
     if (!data) {
       if (data.error().code != Errc::not_found) co_return std::move(data).error();
       out.emplace_back();
       continue;
     }
-    data->resize(std::min<std::size_t>(data->size(), static_cast<std::size_t>(meta->header_size)));
+    // The same cut as the stored header_size (MessageMeta), from the bytes.
+    data->resize(mime::header_size(*data));
     out.push_back(std::move(*data));
   }
   co_return out;
