@@ -24,13 +24,31 @@ std::unique_ptr<sqlite::SqliteStore> open_sqlite(const std::string& dir) {
   return std::move(opened).value();
 }
 
+// A fresh store with alice@example.test and her empty INBOX.
+struct AliceInbox {
+  std::unique_ptr<sqlite::SqliteStore> store;
+  Id account_id = 0;
+  Id inbox = 0;
+  std::uint64_t highestmodseq = 0;
+};
+
+AliceInbox alice_inbox(const TempDir& dir) {
+  AliceInbox out{open_sqlite(dir.path())};
+  must(out.store->add_domain("example.test"));
+  out.account_id = must(out.store->add_account("alice@example.test", "h")).id;
+  const auto inbox = must(out.store->find_mailbox(out.account_id, "INBOX"));
+  out.inbox = inbox->id;
+  out.highestmodseq = inbox->highestmodseq;
+  return out;
+}
+
 TEST(SharedChanges, ManyAskersGetTheSameAnswer) {
   TempDir dir;
-  auto store = open_sqlite(dir.path());
-  must(store->add_domain("example.test"));
-  Account alice = must(store->add_account("alice@example.test", "h"));
-  Id inbox = must(store->find_mailbox(alice.id, "INBOX"))->id;
-  const std::uint64_t before = must(store->find_mailbox(alice.id, "INBOX"))->highestmodseq;
+  AliceInbox mailbox = alice_inbox(dir);
+  auto& store = mailbox.store;
+  const Id alice_id = mailbox.account_id;
+  const Id inbox = mailbox.inbox;
+  const std::uint64_t before = mailbox.highestmodseq;
   must(store->append(inbox, make_message("one"), 0, {}));
 
   SharedChanges shared(*store);
@@ -42,7 +60,7 @@ TEST(SharedChanges, ManyAskersGetTheSameAnswer) {
     asio::co_spawn(
         asio::make_strand(io),
         [&]() -> asio::awaitable<void> {
-          auto changes = co_await shared.changes_since(alice.id, inbox, before);
+          auto changes = co_await shared.changes_since(alice_id, inbox, before);
           if (!changes || changes->changed.size() != 1 || changes->changed[0].uid != 1) ++wrong;
           ++answered;
         },
@@ -59,11 +77,11 @@ TEST(SharedChanges, ManyAskersGetTheSameAnswer) {
 
 TEST(SharedChanges, AnAnswerIsNeverOlderThanTheNotification) {
   TempDir dir;
-  auto store = open_sqlite(dir.path());
-  must(store->add_domain("example.test"));
-  Account alice = must(store->add_account("alice@example.test", "h"));
-  Id inbox = must(store->find_mailbox(alice.id, "INBOX"))->id;
-  const std::uint64_t before = must(store->find_mailbox(alice.id, "INBOX"))->highestmodseq;
+  AliceInbox mailbox = alice_inbox(dir);
+  auto& store = mailbox.store;
+  const Id alice_id = mailbox.account_id;
+  const Id inbox = mailbox.inbox;
+  const std::uint64_t before = mailbox.highestmodseq;
 
   SharedChanges shared(*store);
   // Each notification asks again, from the same MODSEQ, while earlier
@@ -80,7 +98,7 @@ TEST(SharedChanges, AnAnswerIsNeverOlderThanTheNotification) {
     asio::co_spawn(
         asio::make_strand(io),
         [&, seen]() -> asio::awaitable<void> {
-          auto changes = co_await shared.changes_since(alice.id, inbox, before);
+          auto changes = co_await shared.changes_since(alice_id, inbox, before);
           if (!changes || changes->changed.size() < static_cast<std::size_t>(seen)) ++stale;
           ++answered;
         },
