@@ -9,7 +9,7 @@ packages=(
   libspdlog-dev libfmt-dev libargon2-dev libcrypt-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
   libunbound-dev libevent-dev
-  python3 openssl sqlite3 swaks postfix dnsmasq-base fetchmail getmail6
+  python3 openssl sqlite3 swaks libnet-ssleay-perl libio-socket-ssl-perl postfix dnsmasq-base fetchmail getmail6
   isync mutt tmux
 )
 

@@ -12,8 +12,7 @@
 
 namespace tern::net {
 
-
-Connection::Connection(asio::ip::tcp::socket socket)
+TcpConnection::TcpConnection(asio::ip::tcp::socket socket)
     : socket_(std::move(socket)), deadline_(socket_.get_executor()) {
   asio::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
@@ -29,7 +28,7 @@ Connection::Connection(asio::ip::tcp::socket socket)
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
-void Connection::arm(std::chrono::seconds timeout) {
+void TcpConnection::arm(std::chrono::seconds timeout) {
   timed_out_ = false;
   deadline_.expires_after(timeout);
   deadline_.async_wait([this](asio::error_code ec) {
@@ -41,9 +40,9 @@ void Connection::arm(std::chrono::seconds timeout) {
   });
 }
 
-void Connection::disarm() { deadline_.cancel(); }
+void TcpConnection::disarm() { deadline_.cancel(); }
 
-asio::awaitable<std::pair<asio::error_code, std::size_t>> Connection::read_some(
+asio::awaitable<std::pair<asio::error_code, std::size_t>> TcpConnection::read_some(
     char* buffer, std::size_t size, std::chrono::seconds timeout) {
   arm(timeout);
   auto [ec, n] = tls_ ? co_await tls_->async_read_some(asio::buffer(buffer, size), use_tuple)
@@ -52,7 +51,7 @@ asio::awaitable<std::pair<asio::error_code, std::size_t>> Connection::read_some(
   co_return std::pair{ec, n};
 }
 
-asio::awaitable<asio::error_code> Connection::write(std::string_view data, std::chrono::seconds timeout) {
+asio::awaitable<asio::error_code> TcpConnection::write(std::string_view data, std::chrono::seconds timeout) {
   arm(timeout);
   auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, asio::buffer(data), use_tuple)
                       : co_await asio::async_write(socket_, asio::buffer(data), use_tuple);
@@ -61,7 +60,7 @@ asio::awaitable<asio::error_code> Connection::write(std::string_view data, std::
   co_return ec;
 }
 
-asio::awaitable<asio::error_code> Connection::start_tls(std::shared_ptr<asio::ssl::context> context,
+asio::awaitable<asio::error_code> TcpConnection::start_tls(std::shared_ptr<asio::ssl::context> context,
                                                         std::chrono::seconds timeout) {
   context_ = std::move(context);
   tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *context_);
@@ -71,7 +70,7 @@ asio::awaitable<asio::error_code> Connection::start_tls(std::shared_ptr<asio::ss
   co_return ec;
 }
 
-asio::awaitable<asio::error_code> Connection::start_tls_client(std::shared_ptr<asio::ssl::context> context,
+asio::awaitable<asio::error_code> TcpConnection::start_tls_client(std::shared_ptr<asio::ssl::context> context,
                                                                const std::string& server_name,
                                                                std::chrono::seconds timeout) {
   context_ = std::move(context);
@@ -83,13 +82,13 @@ asio::awaitable<asio::error_code> Connection::start_tls_client(std::shared_ptr<a
   co_return ec;
 }
 
-bool Connection::has_pending_input() {
+bool TcpConnection::has_pending_input() {
   asio::error_code ec;
   if (tls_ && SSL_pending(tls_->native_handle()) > 0) return true;
   return socket_.available(ec) > 0 && !ec;
 }
 
-asio::awaitable<asio::error_code> Connection::wait_readable() {
+asio::awaitable<asio::error_code> TcpConnection::wait_readable() {
   if (has_pending_input()) co_return asio::error_code{};
   for (;;) {
     auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
@@ -103,28 +102,28 @@ asio::awaitable<asio::error_code> Connection::wait_readable() {
   }
 }
 
-std::optional<TlsInfo> Connection::tls_info() const {
+std::optional<TlsInfo> TcpConnection::tls_info() const {
   if (!tls_) return std::nullopt;
   SSL* ssl = tls_->native_handle();
   return TlsInfo{SSL_get_version(ssl), SSL_get_cipher_name(ssl)};
 }
 
-void Connection::close() {
+void TcpConnection::close() {
   asio::error_code ignored;
   deadline_.cancel();
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
 }
 
-void Connection::close_from_outside() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+void TcpConnection::close_from_outside() {
+  asio::post(socket_.get_executor(), [self = std::static_pointer_cast<TcpConnection>(shared_from_this())] {
     asio::error_code ignored;
     self->socket_.close(ignored);
   });
 }
 
-void Connection::interrupt() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+void TcpConnection::interrupt() {
+  asio::post(socket_.get_executor(), [self = std::static_pointer_cast<TcpConnection>(shared_from_this())] {
     asio::error_code ignored;
     self->socket_.cancel(ignored);
   });

@@ -1,5 +1,5 @@
-// One client connection: a TCP socket that may be upgraded to TLS (STARTTLS,
-// or at once for implicit-TLS listeners), with a deadline on every read and
+// One connection: a byte stream that may be upgraded to TLS (STARTTLS, or
+// at once for implicit-TLS listeners), with a deadline on every read and
 // write. Errors are values (asio::error_code); a passed deadline cancels the
 // pending operation (it ends with operation_aborted and timed_out() is set),
 // so the session can still say goodbye.
@@ -25,50 +25,84 @@ struct TlsInfo {
   std::string cipher;   // "TLS_AES_256_GCM_SHA384"
 };
 
+// What a session does with its connection. The server's connections are
+// TcpConnection; tests run sessions over MemoryConnection (net/memory.hpp).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  explicit Connection(asio::ip::tcp::socket socket);
+  Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+  virtual ~Connection() = default;
 
   // Reads what is available (at most buffer size); 0 bytes with an error at EOF.
-  asio::awaitable<std::pair<asio::error_code, std::size_t>> read_some(char* buffer, std::size_t size,
-                                                                      std::chrono::seconds timeout);
-  asio::awaitable<asio::error_code> write(std::string_view data, std::chrono::seconds timeout);
+  virtual asio::awaitable<std::pair<asio::error_code, std::size_t>> read_some(char* buffer, std::size_t size,
+                                                                              std::chrono::seconds timeout) = 0;
+  virtual asio::awaitable<asio::error_code> write(std::string_view data, std::chrono::seconds timeout) = 0;
   // Server-side TLS handshake; the connection keeps the context alive.
-  asio::awaitable<asio::error_code> start_tls(std::shared_ptr<asio::ssl::context> context,
-                                              std::chrono::seconds timeout);
+  virtual asio::awaitable<asio::error_code> start_tls(std::shared_ptr<asio::ssl::context> context,
+                                                      std::chrono::seconds timeout) = 0;
   // Client-side TLS handshake (outbound SMTP's STARTTLS); `server_name` is
   // sent as SNI. Whether the peer's certificate is checked is the context's
   // business (make_client_context: opportunistic, not verified).
-  asio::awaitable<asio::error_code> start_tls_client(std::shared_ptr<asio::ssl::context> context,
-                                                     const std::string& server_name, std::chrono::seconds timeout);
-  // True when bytes are already waiting on the socket (e.g. a client that
-  // talks before the greeting, or pipelines past STARTTLS).
-  bool has_pending_input();
+  virtual asio::awaitable<asio::error_code> start_tls_client(std::shared_ptr<asio::ssl::context> context,
+                                                             const std::string& server_name,
+                                                             std::chrono::seconds timeout) = 0;
+  // True when bytes are already waiting (e.g. a client that talks before
+  // the greeting, or pipelines past STARTTLS).
+  virtual bool has_pending_input() = 0;
   // Completes when the client has sent something, without reading it (IMAP
   // IDLE waits for this or a mailbox change, whichever comes first; a wait
   // cancelled by the other is harmless since nothing was consumed).
-  asio::awaitable<asio::error_code> wait_readable();
+  virtual asio::awaitable<asio::error_code> wait_readable() = 0;
 
   // Whether the last read or write ended because its deadline passed.
   bool timed_out() const { return timed_out_; }
 
-  bool secure() const { return tls_ != nullptr; }
-  std::optional<TlsInfo> tls_info() const;
+  virtual bool secure() const = 0;
+  virtual std::optional<TlsInfo> tls_info() const = 0;
   const std::string& peer_address() const { return peer_address_; }
   bool peer_is_loopback() const { return peer_loopback_; }
-  void close();
+  virtual void close() = 0;
 
   // A session marks the time it waits for the client's next command, so a
   // shutdown may close the connection at once instead of waiting.
   void set_idle(bool idle) { idle_ = idle; }
   bool idle() const { return idle_; }
   // Closes from any thread (the close runs on the connection's executor).
-  void close_from_outside();
+  virtual void close_from_outside() = 0;
   // Cancels a pending read or write from any thread; the session sees
   // operation_aborted and may still say goodbye (shutdown).
-  void interrupt();
+  virtual void interrupt() = 0;
+
+ protected:
+  std::string peer_address_;
+  bool peer_loopback_ = false;
+  bool timed_out_ = false;
+
+ private:
+  std::atomic<bool> idle_{false};
+};
+
+// A TCP socket that may be upgraded to TLS.
+class TcpConnection final : public Connection {
+ public:
+  explicit TcpConnection(asio::ip::tcp::socket socket);
+
+  asio::awaitable<std::pair<asio::error_code, std::size_t>> read_some(char* buffer, std::size_t size,
+                                                                      std::chrono::seconds timeout) override;
+  asio::awaitable<asio::error_code> write(std::string_view data, std::chrono::seconds timeout) override;
+  asio::awaitable<asio::error_code> start_tls(std::shared_ptr<asio::ssl::context> context,
+                                              std::chrono::seconds timeout) override;
+  asio::awaitable<asio::error_code> start_tls_client(std::shared_ptr<asio::ssl::context> context,
+                                                     const std::string& server_name,
+                                                     std::chrono::seconds timeout) override;
+  bool has_pending_input() override;
+  asio::awaitable<asio::error_code> wait_readable() override;
+  bool secure() const override { return tls_ != nullptr; }
+  std::optional<TlsInfo> tls_info() const override;
+  void close() override;
+  void close_from_outside() override;
+  void interrupt() override;
 
  private:
   void arm(std::chrono::seconds timeout);
@@ -78,10 +112,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer deadline_;
   std::shared_ptr<asio::ssl::context> context_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
-  std::string peer_address_;
-  bool peer_loopback_ = false;
-  std::atomic<bool> idle_{false};
-  bool timed_out_ = false;
 };
 
 }  // namespace tern::net

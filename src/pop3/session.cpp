@@ -1,5 +1,6 @@
-// The POP3 session coroutine: reads bytes into the protocol, performs its
-// actions in order and writes the responses (long ones a piece at a time).
+// The POP3 session: the protocol's handler for the session engine. It
+// performs the core's actions in order (long responses go out a piece at a
+// time).
 // The login (throttle, authenticator, maildrop lock, INBOX snapshot) and the
 // durable removal on QUIT (DESIGN.md rule 1) live here.
 #include "pop3/session.hpp"
@@ -9,26 +10,19 @@
 #include <asio/steady_timer.hpp>
 
 #include <algorithm>
-#include <array>
 #include <optional>
 
 #include "core/asio_tuple.hpp"
 #include "core/log.hpp"
+#include "session/engine.hpp"
+#include "session/login.hpp"
 #include "pop3/maildrop_lock.hpp"
 #include "pop3/protocol/server_protocol.hpp"
 
 namespace tern::pop3 {
 
-std::chrono::seconds idle_timeout(const LimitsConfig& limits) {
-  const std::chrono::seconds rfc_minimum{600};
-  const std::chrono::seconds default_command_timeout = LimitsConfig{}.command_timeout;
-  if (limits.command_timeout < default_command_timeout) return limits.command_timeout;
-  return std::max(limits.command_timeout, rfc_minimum);
-}
-
 namespace {
 
-constexpr std::size_t write_threshold = 64 * 1024;  // write held responses once this many octets wait
 constexpr std::size_t read_ahead_count = 8;             // messages read in one trip to the store
 constexpr std::uint64_t read_ahead_bytes = 512 * 1024;   // at most this much held per session
 
@@ -45,55 +39,42 @@ struct ReadAhead {
   asio::steady_timer ready;  // cancelled once read, to wake a waiting session
 };
 
-class Session {
+class Session final : public session::Handler {
  public:
-  Session(SessionEnv env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
-      : env_(env), connection_(std::move(connection)), id_(id) {}
+  Session(const SessionEnv& env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
+      : env_(env), connection_(connection), id_(id), engine_(env, std::move(connection), id, held_) {}
 
   asio::awaitable<void> run() {
     executor_ = co_await asio::this_coro::executor;
-    const auto io_timeout = env_.config.limits.command_timeout;
-    if (env_.protocol == Protocol::pop3s) {
-      auto ec = co_await connection_->start_tls(env_.tls.current(), io_timeout);
-      if (ec) {
-        log::info("session={} event=tls_failed error={}", id_, log::kv(ec.message()));
-        co_return;
-      }
-    }
+    co_await engine_.run(*this);
+  }
+
+  asio::awaitable<bool> start() override {
     protocol_.emplace(make_config(), tls_facts());
     protocol_->start();
-    const auto started = std::chrono::steady_clock::now();
-    const auto idle = idle_timeout(env_.config.limits);
-    std::array<char, 16384> buffer;
-    for (;;) {
-      while (auto action = protocol_->next())
-        if (!co_await perform(*action)) co_return;
-      if (protocol_->closed()) co_return;
-      if (!co_await write_held()) co_return;
-      if (env_.stopping) {
-        protocol_->shutting_down();
-        continue;
-      }
-      if (std::chrono::steady_clock::now() - started > env_.config.limits.session_timeout) {
-        log::info("session={} event=session_timeout", id_);
-        protocol_->timed_out();
-        continue;
-      }
-      connection_->set_idle(protocol_->idle());
-      auto [ec, n] = co_await connection_->read_some(buffer.data(), buffer.size(), idle);
-      connection_->set_idle(false);
-      if (ec) {
-        if (connection_->timed_out()) {
-          log::info("session={} event=timeout", id_);
-          protocol_->timed_out();
-          continue;
-        }
-        if (protocol_->state() == ServerProtocol::State::transaction)
-          log::info("session={} event=dropped_in_transaction removed=0", id_);
-        co_return;  // the client went away: nothing is removed (RFC 1939 6)
-      }
-      protocol_->feed(std::string_view(buffer.data(), n));
-    }
+    co_return true;
+  }
+
+  asio::awaitable<bool> pump() override {
+    while (auto action = protocol_->next())
+      if (!co_await perform(*action)) co_return false;
+    co_return true;
+  }
+
+  bool closed() const override { return protocol_->closed(); }
+  bool idle() const override { return protocol_->idle(); }
+  // RFC 1939 has no reply for a command cut short: a stopping server answers
+  // the pending command and ends the session at once.
+  bool stop_now() const override { return true; }
+  void feed(std::string_view bytes) override { protocol_->feed(bytes); }
+  std::chrono::seconds read_timeout() const override { return idle_timeout(env_.config.limits); }
+  void on_timeout() override { protocol_->timed_out(); }
+  void on_session_timeout() override { protocol_->timed_out(); }
+  void on_shutdown() override { protocol_->shutting_down(); }
+  void on_disconnect() override {
+    // The client went away: nothing is removed (RFC 1939 6).
+    if (protocol_->state() == ServerProtocol::State::transaction)
+      log::info("session={} event=dropped_in_transaction removed=0", id_);
   }
 
  private:
@@ -101,8 +82,8 @@ class Session {
     ProtocolConfig c;
     c.hostname = env_.config.hostname;
     c.mode = env_.protocol == Protocol::pop3s ? Mode::pop3s : Mode::pop3;
-    c.tls_available = env_.tls.current() != nullptr;
-    c.allow_plaintext_auth = env_.config.auth.allow_plaintext_loopback && connection_->peer_is_loopback();
+    c.tls_available = engine_.tls_available();
+    c.allow_plaintext_auth = engine_.plaintext_auth_allowed();
     return c;
   }
 
@@ -111,30 +92,12 @@ class Session {
     return std::nullopt;
   }
 
-  asio::awaitable<bool> write_held() {
-    if (held_.empty()) co_return true;
-    std::string out = std::move(held_);
-    held_.clear();
-    auto ec = co_await connection_->write(out, env_.config.limits.command_timeout);
-    co_return !ec;
-  }
-
   // Performs one action; false ends the session.
   asio::awaitable<bool> perform(Action& action) {
-    if (auto* reply = std::get_if<action::Reply>(&action)) {
-      held_ += reply->text;
-      if (reply->flush || held_.size() >= write_threshold) co_return co_await write_held();
-      co_return true;
-    }
+    if (auto* reply = std::get_if<action::Reply>(&action)) co_return co_await engine_.reply(reply->text, reply->flush);
     if (std::holds_alternative<action::StartTls>(action)) {
-      if (!co_await write_held()) co_return false;
-      auto ec = co_await connection_->start_tls(env_.tls.current(), env_.config.limits.command_timeout);
-      if (ec) {
-        log::info("session={} event=tls_failed error={}", id_, log::kv(ec.message()));
-        co_return false;
-      }
-      auto info = connection_->tls_info();
-      log::info("session={} event=starttls version={} cipher={}", id_, info->version, info->cipher);
+      auto info = co_await engine_.start_tls();
+      if (!info) co_return false;
       protocol_->tls_established(TlsInfo{info->version, info->cipher});
       co_return true;
     }
@@ -157,7 +120,7 @@ class Session {
       co_return true;
     }
     // Close
-    co_await write_held();
+    co_await engine_.flush();
     co_return false;
   }
 
@@ -217,46 +180,31 @@ class Session {
   }
 
   asio::awaitable<void> authenticate(const action::Authenticate& login) {
-    const std::string& peer = connection_->peer_address();
-    auto admission = env_.throttle.check(peer, login.username);
-    if (!admission.allowed) {
-      log::warn("session={} event=auth_throttled user={} peer={}", id_, log::kv(login.username), peer);
-      protocol_->login_refused(LoginRefusal::bad_credentials);
-      co_return;
+    auto outcome = co_await session::login(env_, id_, connection_->peer_address(), login.mechanism, login.username,
+                                           login.password);
+    switch (outcome.status) {
+      case session::LoginStatus::ok: break;
+      case session::LoginStatus::unavailable: protocol_->login_refused(LoginRefusal::unavailable); co_return;
+      case session::LoginStatus::failed:
+      case session::LoginStatus::throttled: protocol_->login_refused(LoginRefusal::bad_credentials); co_return;
     }
-    auto account = co_await env_.authenticator.authenticate(env_.store, login.username, login.password);
-    if (!account) {
-      if (account.error().code != Errc::invalid) {
-        log::error("session={} event=store_error op=authenticate error={}", id_, log::kv(account.error().message));
-        env_.throttle.record_unavailable(peer, login.username);
-        protocol_->login_refused(LoginRefusal::unavailable);
-        co_return;
-      }
-      auto delay = env_.throttle.record_failure(peer, login.username);
-      log::warn("session={} event=auth_failed mechanism={} user={} peer={}", id_, login.mechanism,
-                log::kv(login.username), peer);
-      asio::steady_timer pause(co_await asio::this_coro::executor, delay);
-      co_await pause.async_wait(use_tuple);
-      protocol_->login_refused(LoginRefusal::bad_credentials);
-      co_return;
-    }
-    env_.throttle.record_success(peer, login.username);
-    auto lock = MaildropLock::acquire(account->id);
+    const store::Account& account = *outcome.account;
+    auto lock = MaildropLock::acquire(account.id);
     if (!lock) {
-      log::info("session={} event=maildrop_in_use user={}", id_, log::kv(account->address));
+      log::info("session={} event=maildrop_in_use user={}", id_, log::kv(account.address));
       protocol_->login_refused(LoginRefusal::in_use);
       co_return;
     }
-    auto maildrop = co_await load_maildrop(account->id);
+    auto maildrop = co_await load_maildrop(account.id);
     if (!maildrop) {
-      log::error("session={} event=store_error op=load_maildrop user={} error={}", id_, log::kv(account->address),
+      log::error("session={} event=store_error op=load_maildrop user={} error={}", id_, log::kv(account.address),
                  log::kv(maildrop.error().message));
       protocol_->login_refused(LoginRefusal::unavailable);
       co_return;
     }
     lock_ = std::move(lock);
-    log::info("session={} event=auth_ok mechanism={} user={} messages={}", id_, login.mechanism,
-              log::kv(account->address), maildrop->entries.size());
+    log::info("session={} event=maildrop user={} messages={}", id_, log::kv(account.address),
+              maildrop->entries.size());
     protocol_->logged_in(std::move(*maildrop));
   }
 
@@ -289,11 +237,12 @@ class Session {
     protocol_->update_done({});
   }
 
-  SessionEnv env_;
+  const SessionEnv& env_;
   std::shared_ptr<net::Connection> connection_;
   std::uint64_t id_;
+  std::string held_;  // declared before the engine that writes it
+  session::Engine engine_;
   std::optional<ServerProtocol> protocol_;  // made once TLS (995) is up
-  std::string held_;
   std::optional<MaildropLock> lock_;  // held from login to the end of the session
   store::Id mailbox_id_ = 0;
   asio::any_io_executor executor_;
@@ -303,7 +252,7 @@ class Session {
 
 }  // namespace
 
-asio::awaitable<void> run_session(SessionEnv env, std::shared_ptr<net::Connection> connection,
+asio::awaitable<void> run_session(const SessionEnv& env, std::shared_ptr<net::Connection> connection,
                                   std::uint64_t id) {
   Session session(env, std::move(connection), id);
   co_await session.run();

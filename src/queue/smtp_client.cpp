@@ -92,7 +92,7 @@ class ClientSession {
       error_ = timed_out ? "connection timed out" : ec.message();
       co_return false;
     }
-    connection_ = std::make_shared<net::Connection>(std::move(socket));
+    connection_ = std::make_shared<net::TcpConnection>(std::move(socket));
     if (options_.on_connect) options_.on_connect(connection_);
     co_return true;
   }

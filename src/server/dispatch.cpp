@@ -34,30 +34,17 @@ Result<void> init_services(Services& services) {
 
 asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
                                        std::shared_ptr<net::Connection> connection, std::uint64_t id) {
+  const session::SessionEnv env{services.config,         protocol,           *services.store,
+                                *services.tls,           *services.authenticator, *services.throttle,
+                                services.stopping,       services.shared_changes.get()};
   switch (protocol) {
     case Protocol::smtp:
     case Protocol::submission:
-    case Protocol::submissions: {
-      smtp::SessionEnv env{services.config, protocol, *services.store, *services.tls,
-                           *services.authenticator, *services.throttle, services.stopping};
-      co_await smtp::run_session(env, std::move(connection), id);
-      co_return;
-    }
+    case Protocol::submissions: co_await smtp::run_session(env, std::move(connection), id); co_return;
     case Protocol::pop3:
-    case Protocol::pop3s: {
-      pop3::SessionEnv env{services.config, protocol, *services.store, *services.tls,
-                           *services.authenticator, *services.throttle, services.stopping};
-      co_await pop3::run_session(env, std::move(connection), id);
-      co_return;
-    }
+    case Protocol::pop3s: co_await pop3::run_session(env, std::move(connection), id); co_return;
     case Protocol::imap:
-    case Protocol::imaps: {
-      imap::SessionEnv env{services.config, protocol, *services.store, *services.tls,
-                           *services.authenticator, *services.throttle, services.stopping,
-                           services.shared_changes.get()};
-      co_await imap::run_session(env, std::move(connection), id);
-      co_return;
-    }
+    case Protocol::imaps: co_await imap::run_session(env, std::move(connection), id); co_return;
     default:
       log::error("session={} event=unsupported_protocol protocol={}", id, protocol_name(protocol));
       co_return;

@@ -132,7 +132,7 @@ asio::awaitable<void> Server::accept_loop(Listener& listener) {
       co_await pause.async_wait(use_tuple);
       continue;
     }
-    auto connection = std::make_shared<net::Connection>(std::move(socket));
+    auto connection = std::make_shared<net::TcpConnection>(std::move(socket));
     asio::co_spawn(strand, run_session(listener, std::move(connection)), asio::detached);
   }
 }

@@ -1,10 +1,9 @@
-// The SMTP session coroutine: reads bytes into the protocol, performs its
-// actions in order, and writes the replies (held while a pipelined group is
-// still arriving, RFC 2920). Recipient policy (DESIGN.md rule 2) and the
+// The SMTP session: the protocol's handler for the session engine. It
+// performs the core's actions in order (replies are held by the engine while
+// a pipelined group is still arriving, RFC 2920). Recipient policy (DESIGN.md rule 2) and the
 // single durable delivery transaction (rule 1) live here.
 #include "smtp/session.hpp"
 
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include <array>
@@ -13,9 +12,10 @@
 #include <set>
 
 #include "core/address.hpp"
-#include "core/asio_tuple.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "session/engine.hpp"
+#include "session/login.hpp"
 #include "smtp/protocol/policy.hpp"
 #include "smtp/protocol/server_protocol.hpp"
 #include "smtp/protocol/trace.hpp"
@@ -41,19 +41,14 @@ std::string postmaster_domain(const std::string& hostname) {
   return hostname;
 }
 
-class Session {
+class Session final : public session::Handler {
  public:
-  Session(SessionEnv env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
-      : env_(env), connection_(std::move(connection)), id_(id) {}
+  Session(const SessionEnv& env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
+      : env_(env), connection_(connection), id_(id), engine_(env, std::move(connection), id, held_) {}
 
-  asio::awaitable<void> run() {
-    if (env_.protocol == Protocol::submissions) {
-      auto ec = co_await connection_->start_tls(env_.tls.current(), env_.config.limits.command_timeout);
-      if (ec) {
-        log::info("session={} event=tls_failed error={}", id_, log::kv(ec.message()));
-        co_return;
-      }
-    }
+  asio::awaitable<void> run() { co_await engine_.run(*this); }
+
+  asio::awaitable<bool> start() override {
     protocol_.emplace(make_config(), make_facts());
     if (connection_->has_pending_input()) {
       log::warn("session={} event=pregreet peer={}", id_, connection_->peer_address());
@@ -61,39 +56,23 @@ class Session {
     } else {
       protocol_->start();
     }
-    const auto started = std::chrono::steady_clock::now();
-    std::array<char, 16384> buffer;
-    for (;;) {
-      while (auto action = protocol_->next())
-        if (!co_await perform(*action)) co_return;
-      if (protocol_->closed()) co_return;
-      if (!co_await write_held()) co_return;
-      // A transaction in progress may finish within the grace period.
-      if (env_.stopping && protocol_->idle()) {
-        protocol_->shutting_down();
-        continue;
-      }
-      if (std::chrono::steady_clock::now() - started > env_.config.limits.session_timeout) {
-        log::info("session={} event=session_timeout", id_);
-        protocol_->timed_out();
-        continue;
-      }
-      connection_->set_idle(protocol_->idle());
-      auto [ec, n] = co_await connection_->read_some(buffer.data(), buffer.size(),
-                                                     env_.config.limits.command_timeout);
-      connection_->set_idle(false);
-      if (ec) {
-        if (ec == asio::error::operation_aborted && env_.stopping && !connection_->timed_out()) continue;
-        if (connection_->timed_out()) {
-          log::info("session={} event=timeout", id_);
-          protocol_->timed_out();
-          continue;
-        }
-        co_return;  // the client went away
-      }
-      protocol_->feed(std::string_view(buffer.data(), n));
-    }
+    co_return true;
   }
+
+  asio::awaitable<bool> pump() override {
+    while (auto action = protocol_->next())
+      if (!co_await perform(*action)) co_return false;
+    co_return true;
+  }
+
+  bool closed() const override { return protocol_->closed(); }
+  // A transaction in progress may finish within the grace period.
+  bool idle() const override { return protocol_->idle(); }
+  void feed(std::string_view bytes) override { protocol_->feed(bytes); }
+  std::chrono::seconds read_timeout() const override { return env_.config.limits.command_timeout; }
+  void on_timeout() override { protocol_->timed_out(); }
+  void on_session_timeout() override { protocol_->timed_out(); }
+  void on_shutdown() override { protocol_->shutting_down(); }
 
  private:
   ProtocolConfig make_config() const {
@@ -102,8 +81,8 @@ class Session {
     c.mode = mode_for(env_.protocol);
     c.max_message_size = env_.config.limits.max_message_size;
     c.max_recipients = env_.config.limits.max_recipients;
-    c.tls_available = env_.tls.current() != nullptr;
-    c.allow_plaintext_auth = env_.config.auth.allow_plaintext_loopback && connection_->peer_is_loopback();
+    c.tls_available = engine_.tls_available();
+    c.allow_plaintext_auth = engine_.plaintext_auth_allowed();
     c.postmaster_domain = postmaster_domain(env_.config.hostname);
     return c;
   }
@@ -115,30 +94,12 @@ class Session {
     return facts;
   }
 
-  asio::awaitable<bool> write_held() {
-    if (held_.empty()) co_return true;
-    std::string out = std::move(held_);
-    held_.clear();
-    auto ec = co_await connection_->write(out, env_.config.limits.command_timeout);
-    co_return !ec;
-  }
-
   // Performs one action; false ends the session.
   asio::awaitable<bool> perform(Action& action) {
-    if (auto* reply = std::get_if<action::Reply>(&action)) {
-      held_ += reply->text;
-      if (reply->flush) co_return co_await write_held();
-      co_return true;
-    }
+    if (auto* reply = std::get_if<action::Reply>(&action)) co_return co_await engine_.reply(reply->text, reply->flush);
     if (std::holds_alternative<action::StartTls>(action)) {
-      if (!co_await write_held()) co_return false;
-      auto ec = co_await connection_->start_tls(env_.tls.current(), env_.config.limits.command_timeout);
-      if (ec) {
-        log::info("session={} event=tls_failed error={}", id_, log::kv(ec.message()));
-        co_return false;
-      }
-      auto info = connection_->tls_info();
-      log::info("session={} event=starttls version={} cipher={}", id_, info->version, info->cipher);
+      auto info = co_await engine_.start_tls();
+      if (!info) co_return false;
       protocol_->tls_established(TlsInfo{info->version, info->cipher});
       co_return true;
     }
@@ -160,7 +121,7 @@ class Session {
       co_return true;
     }
     // Close
-    co_await write_held();
+    co_await engine_.flush();
     co_return false;
   }
 
@@ -215,32 +176,14 @@ class Session {
   }
 
   asio::awaitable<void> authenticate(const action::Authenticate& login) {
-    const std::string& peer = connection_->peer_address();
-    auto admission = env_.throttle.check(peer, login.username);
-    if (!admission.allowed) {
-      log::warn("session={} event=auth_throttled user={} peer={}", id_, log::kv(login.username), peer);
-      protocol_->auth_result(false, "");
-      co_return;
+    auto outcome = co_await session::login(env_, id_, connection_->peer_address(), login.mechanism, login.username,
+                                           login.password);
+    switch (outcome.status) {
+      case session::LoginStatus::ok: protocol_->auth_result(true, outcome.account->address); break;
+      case session::LoginStatus::unavailable: protocol_->auth_unavailable(); break;
+      case session::LoginStatus::failed:
+      case session::LoginStatus::throttled: protocol_->auth_result(false, ""); break;
     }
-    auto account = co_await env_.authenticator.authenticate(env_.store, login.username, login.password);
-    if (account) {
-      env_.throttle.record_success(peer, login.username);
-      log::info("session={} event=auth_ok mechanism={} user={}", id_, login.mechanism, log::kv(account->address));
-      protocol_->auth_result(true, account->address);
-      co_return;
-    }
-    if (account.error().code != Errc::invalid) {
-      log::error("session={} event=store_error op=authenticate error={}", id_, log::kv(account.error().message));
-      env_.throttle.record_unavailable(peer, login.username);
-      protocol_->auth_unavailable();
-      co_return;
-    }
-    auto delay = env_.throttle.record_failure(peer, login.username);
-    log::warn("session={} event=auth_failed mechanism={} user={} peer={}", id_, login.mechanism,
-              log::kv(login.username), peer);
-    asio::steady_timer pause(co_await asio::this_coro::executor, delay);
-    co_await pause.async_wait(use_tuple);
-    protocol_->auth_result(false, "");
   }
 
   asio::awaitable<Result<std::string>> deliver_message(action::Deliver& deliver) {
@@ -298,17 +241,18 @@ class Session {
     co_return txid;
   }
 
-  SessionEnv env_;
+  const SessionEnv& env_;
   std::shared_ptr<net::Connection> connection_;
   std::uint64_t id_;
+  std::string held_;  // declared before the engine that writes it
+  session::Engine engine_;
   std::optional<ServerProtocol> protocol_;  // made once TLS (465) is up
-  std::string held_;
   std::map<std::string, store::Resolution> resolved_;
 };
 
 }  // namespace
 
-asio::awaitable<void> run_session(SessionEnv env, std::shared_ptr<net::Connection> connection,
+asio::awaitable<void> run_session(const SessionEnv& env, std::shared_ptr<net::Connection> connection,
                                   std::uint64_t id) {
   Session session(env, std::move(connection), id);
   co_await session.run();

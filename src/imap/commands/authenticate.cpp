@@ -11,6 +11,7 @@ asio::awaitable<void> step(Context& ctx, const Command& command, const auth::Sas
     ctx.out += "+ " + challenge->base64 + "\r\n";
     co_return;
   }
+  const char* mechanism = ctx.sasl && ctx.sasl->mechanism() == auth::SaslExchange::Mechanism::login ? "LOGIN" : "PLAIN";
   ctx.sasl.reset();
   ctx.sasl_command.reset();
   if (auto* failed = std::get_if<auth::SaslFailed>(&next)) {
@@ -21,7 +22,7 @@ asio::awaitable<void> step(Context& ctx, const Command& command, const auth::Sas
     co_return;
   }
   const auto& credentials = std::get<auth::Credentials>(next);
-  co_await complete_login(ctx, command, credentials.authcid, credentials.password, "AUTHENTICATE");
+  co_await complete_login(ctx, command, credentials.authcid, credentials.password, mechanism);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "imap/commands/context.hpp"
+#include "imap/protocol/command_table.hpp"
 
 namespace tern::imap {
 
@@ -34,8 +35,9 @@ std::string resync_responses(const MailboxView& view, const store::MailboxChange
 // SUBSCRIBE and UNSUBSCRIBE.
 asio::awaitable<void> set_subscription(Context& ctx, const Command& command, const std::string& raw, bool on);
 
-// Where the command may run (RFC 9051 3): false answers BAD.
+// Where the command may run (RFC 9051 3, the command table): false answers BAD.
 bool allowed_in_state(const Command& command, SessionState state);
+bool allowed_in_state(const CommandSpec& spec, SessionState state);
 
 // Runs a parsed command whose state was checked.
 asio::awaitable<void> dispatch(Context& ctx, const Command& command);

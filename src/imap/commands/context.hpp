@@ -5,21 +5,23 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "imap/mailbox_view.hpp"
-#include "imap/protocol/mailbox_name.hpp"
-#include "imap/protocol/command.hpp"
-#include "imap/protocol/response.hpp"
 #include "auth/sasl.hpp"
-#include "imap/session.hpp"
-#include <functional>
+#include "imap/mailbox_view.hpp"
+#include "imap/protocol/command.hpp"
+#include "imap/protocol/mailbox_name.hpp"
+#include "imap/protocol/response.hpp"
+#include "session/env.hpp"
 #include "store/store.hpp"
 
 namespace tern::imap {
+
+using session::SessionEnv;
 
 // What a command may know of the connection.
 struct Peer {
@@ -30,6 +32,37 @@ struct Peer {
 
 enum class SessionState : std::uint8_t { not_authenticated, authenticated, selected, logout };
 
+// What a command may ask of its connection beyond queuing responses; the
+// session implements it.
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  // Writes Context::out now; false when the connection failed.
+  virtual asio::awaitable<bool> write_out() = 0;
+  // Writes the queued OK and runs the TLS handshake; false when the session
+  // must end (bytes waited behind the command: a BYE is queued instead of
+  // the OK; or the handshake failed).
+  virtual asio::awaitable<bool> start_tls() = 0;
+
+  // IDLE: what ended a wait.
+  enum class Wake : std::uint8_t {
+    line,      // the client sent a line: `line` holds it
+    refused,   // the client sent something that is not a line (a literal)
+    partial,   // bytes came, no whole line yet
+    change,    // the selected mailbox changed
+    timeout,   // nothing for `timeout`
+    stopping,  // the server is stopping
+    gone,      // the connection ended
+  };
+  // Waits (holding no read buffer) for the client, a change to the selected
+  // mailbox, the timeout or a stop.
+  virtual asio::awaitable<Wake> wait(std::chrono::seconds timeout, std::string& line) = 0;
+  // Whether the selected mailbox changed since the last call.
+  virtual bool take_change() = 0;
+  // Counts a BAD answer; false when there were too many (a BYE is queued).
+  virtual bool count_error() = 0;
+};
+
 class Context {
  public:
   Context(SessionEnv session_env, Peer session_peer, std::uint64_t session_id)
@@ -38,9 +71,9 @@ class Context {
   SessionEnv env;
   Peer peer;
   std::uint64_t id;
-  // Writes `out` to the client now (a long FETCH sends as it goes); false
-  // when the connection failed. Unset in tests: responses stay in `out`.
-  std::function<asio::awaitable<bool>()> write_out;
+  // The connection, for the commands that need more than responses (FETCH
+  // writes as it goes, STARTTLS, IDLE). Unset in tests: responses stay in `out`.
+  Channel* channel = nullptr;
 
   SessionState state = SessionState::not_authenticated;
   std::optional<store::Account> account;
@@ -51,10 +84,6 @@ class Context {
   bool condstore = false;  // RFC 7162 3.1
   bool qresync = false;    // RFC 7162 3.2
   bool rev2 = false;       // IMAP4rev2 (RFC 9051 2.1)
-
-  // What the session does once the command's responses are written.
-  bool start_tls = false;
-  bool start_idle = false;
 
   // An AUTHENTICATE exchange waiting for the client's next line.
   std::optional<auth::SaslExchange> sasl;
@@ -72,6 +101,13 @@ class Context {
     reply(command, Status::no, code, text);
   }
   void bad(const Command& command, std::string_view text) { reply(command, Status::bad, {}, text); }
+  // Ends the session with "* BYE text".
+  void bye(std::string_view text) {
+    out += "* BYE ";
+    out += text;
+    out += "\r\n";
+    state = SessionState::logout;
+  }
 
   ViewOptions view_options(bool allow_expunge) const {
     return ViewOptions{qresync, condstore, allow_expunge};

@@ -108,7 +108,10 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
       FetchOutput output = render_fetch(fetch.items, input);
       if (!output.error_code.empty()) error_code = output.error_code;
       ctx.untagged(output.response);
-      if (ctx.out.size() >= 256 * 1024 && ctx.write_out && !co_await ctx.write_out()) co_return;
+      if (ctx.out.size() >= 256 * 1024 && ctx.channel) {
+        const bool written = co_await ctx.channel->write_out();
+        if (!written) co_return;
+      }
     }
     next = end;
   }

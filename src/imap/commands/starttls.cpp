@@ -1,5 +1,5 @@
-// STARTTLS (RFC 9051 6.2.1). The session runs the handshake once the OK is
-// written; the reader must hold nothing after the command, or a client (or
+// STARTTLS (RFC 9051 6.2.1). The handshake follows the OK at once; the
+// reader must hold nothing after the command, or a client (or
 // an attacker in the middle) could inject commands that would run as if
 // they had come over TLS (CVE-2011-0411 and its IMAP kin): such bytes end
 // the connection.
@@ -17,7 +17,9 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
     co_return;
   }
   ctx.ok(command, "begin TLS negotiation now");
-  ctx.start_tls = true;
+  if (!ctx.channel) co_return;
+  const bool upgraded = co_await ctx.channel->start_tls();
+  if (!upgraded) ctx.state = SessionState::logout;
 }
 
 }  // namespace tern::imap

@@ -190,11 +190,14 @@ using CommandBody =
                  command::Close, command::Unselect, command::Expunge, command::Search, command::Fetch,
                  command::Store, command::Copy, command::Move, command::Id>;
 
+struct CommandSpec;  // command_table.hpp
+
 struct Command {
   std::string tag;
   std::string name;  // upper-cased, "UID FETCH" style, for logs and responses
   bool uid = false;  // UID FETCH/STORE/COPY/MOVE/SEARCH/EXPUNGE: numbers are UIDs
   CommandBody body;
+  const CommandSpec* spec = nullptr;  // its entry in the command table (set by parse_command)
 };
 
 // Why a command was refused: the session answers "tag BAD reason", or

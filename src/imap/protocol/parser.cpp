@@ -1,11 +1,11 @@
 // The IMAP command parser: tag, command name, arguments into a typed
 // Command (RFC 9051 6 and 9, with the extensions listed in command.hpp).
-// The dispatch table keeps one short function per command; SEARCH and
-// FETCH live in search.cpp and fetch.cpp.
-#include <functional>
+// The command table (command_table.hpp) at the end keeps one short parser
+// per command; SEARCH and FETCH live in search.cpp and fetch.cpp.
 #include <string_view>
 
 #include "imap/protocol/command.hpp"
+#include "imap/protocol/command_table.hpp"
 #include "imap/protocol/lexer.hpp"
 #include "imap/protocol/parse_detail.hpp"
 
@@ -204,49 +204,51 @@ Parsed parse_fetch_command(Lexer& lx, bool uid) {
   return std::move(*f);
 }
 
-struct Entry {
-  std::string_view name;
-  bool uid_form;  // may follow "UID "
-  std::function<Parsed(Lexer&, bool)> parse;
+// Plain forms of FETCH, STORE and SEARCH may not be followed by EXPUNGE
+// responses; NOOP and CHECK poll.
+constexpr std::uint8_t authed = in_authenticated | in_selected;
+constexpr bool has_uid = true, no_uid = false, expunges = true, no_expunges = false, polls = true, waits = false;
+
+const CommandSpec commands[] = {
+    {"CAPABILITY", in_any_state, no_uid, expunges, waits, [](Lexer& lx, bool) { return no_arguments(lx, command::Capability{}); }},
+    {"NOOP", in_any_state, no_uid, expunges, polls, [](Lexer& lx, bool) { return no_arguments(lx, command::Noop{}); }},
+    {"LOGOUT", in_any_state, no_uid, expunges, waits, [](Lexer& lx, bool) { return no_arguments(lx, command::Logout{}); }},
+    {"ID", in_any_state, no_uid, expunges, waits, [](Lexer& lx, bool) { return parse_id(lx); }},
+    {"STARTTLS", in_not_authenticated, no_uid, expunges, waits, [](Lexer& lx, bool) { return no_arguments(lx, command::StartTls{}); }},
+    {"AUTHENTICATE", in_not_authenticated, no_uid, expunges, waits, [](Lexer& lx, bool) { return parse_authenticate(lx); }},
+    {"LOGIN", in_not_authenticated, no_uid, expunges, waits, [](Lexer& lx, bool) { return parse_login(lx); }},
+    {"ENABLE", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return parse_enable(lx); }},
+    {"SELECT", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return detail::parse_select(lx, false); }},
+    {"EXAMINE", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return detail::parse_select(lx, true); }},
+    {"CREATE", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return detail::parse_create(lx); }},
+    {"DELETE", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return parse_one_mailbox<command::Delete>(lx); }},
+    {"RENAME", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return detail::parse_rename(lx); }},
+    {"SUBSCRIBE", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return parse_one_mailbox<command::Subscribe>(lx); }},
+    {"UNSUBSCRIBE", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return parse_one_mailbox<command::Unsubscribe>(lx); }},
+    {"LIST", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return detail::parse_list(lx); }},
+    {"LSUB", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return detail::parse_lsub(lx); }},
+    {"NAMESPACE", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return no_arguments(lx, command::Namespace{}); }},
+    {"STATUS", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return detail::parse_status(lx); }},
+    {"APPEND", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return parse_append(lx); }},
+    {"IDLE", authed, no_uid, expunges, waits, [](Lexer& lx, bool) { return no_arguments(lx, command::Idle{}); }},
+    {"CHECK", in_selected, no_uid, expunges, polls, [](Lexer& lx, bool) { return no_arguments(lx, command::Check{}); }},
+    {"CLOSE", in_selected, no_uid, expunges, waits, [](Lexer& lx, bool) { return no_arguments(lx, command::Close{}); }},
+    {"UNSELECT", in_selected, no_uid, expunges, waits, [](Lexer& lx, bool) { return no_arguments(lx, command::Unselect{}); }},
+    {"EXPUNGE", in_selected, has_uid, expunges, waits, [](Lexer& lx, bool u) { return parse_expunge(lx, u); }},
+    {"SEARCH", in_selected, has_uid, no_expunges, waits, [](Lexer& lx, bool) { return parse_search_command(lx); }},
+    {"FETCH", in_selected, has_uid, no_expunges, waits, [](Lexer& lx, bool u) { return parse_fetch_command(lx, u); }},
+    {"STORE", in_selected, has_uid, no_expunges, waits, [](Lexer& lx, bool) { return parse_store(lx); }},
+    {"COPY", in_selected, has_uid, expunges, waits, [](Lexer& lx, bool) { return parse_copy<command::Copy>(lx); }},
+    {"MOVE", in_selected, has_uid, expunges, waits, [](Lexer& lx, bool) { return parse_copy<command::Move>(lx); }},
 };
 
-const std::vector<Entry>& table() {
-  static const std::vector<Entry> entries = {
-      {"CAPABILITY", false, [](Lexer& lx, bool) { return no_arguments(lx, command::Capability{}); }},
-      {"NOOP", false, [](Lexer& lx, bool) { return no_arguments(lx, command::Noop{}); }},
-      {"LOGOUT", false, [](Lexer& lx, bool) { return no_arguments(lx, command::Logout{}); }},
-      {"STARTTLS", false, [](Lexer& lx, bool) { return no_arguments(lx, command::StartTls{}); }},
-      {"AUTHENTICATE", false, [](Lexer& lx, bool) { return parse_authenticate(lx); }},
-      {"LOGIN", false, [](Lexer& lx, bool) { return parse_login(lx); }},
-      {"ENABLE", false, [](Lexer& lx, bool) { return parse_enable(lx); }},
-      {"SELECT", false, [](Lexer& lx, bool) { return detail::parse_select(lx, false); }},
-      {"EXAMINE", false, [](Lexer& lx, bool) { return detail::parse_select(lx, true); }},
-      {"CREATE", false, [](Lexer& lx, bool) { return detail::parse_create(lx); }},
-      {"DELETE", false, [](Lexer& lx, bool) { return parse_one_mailbox<command::Delete>(lx); }},
-      {"RENAME", false, [](Lexer& lx, bool) { return detail::parse_rename(lx); }},
-      {"SUBSCRIBE", false, [](Lexer& lx, bool) { return parse_one_mailbox<command::Subscribe>(lx); }},
-      {"UNSUBSCRIBE", false, [](Lexer& lx, bool) { return parse_one_mailbox<command::Unsubscribe>(lx); }},
-      {"LIST", false, [](Lexer& lx, bool) { return detail::parse_list(lx); }},
-      {"LSUB", false, [](Lexer& lx, bool) { return detail::parse_lsub(lx); }},
-      {"NAMESPACE", false, [](Lexer& lx, bool) { return no_arguments(lx, command::Namespace{}); }},
-      {"STATUS", false, [](Lexer& lx, bool) { return detail::parse_status(lx); }},
-      {"APPEND", false, [](Lexer& lx, bool) { return parse_append(lx); }},
-      {"IDLE", false, [](Lexer& lx, bool) { return no_arguments(lx, command::Idle{}); }},
-      {"CHECK", false, [](Lexer& lx, bool) { return no_arguments(lx, command::Check{}); }},
-      {"CLOSE", false, [](Lexer& lx, bool) { return no_arguments(lx, command::Close{}); }},
-      {"UNSELECT", false, [](Lexer& lx, bool) { return no_arguments(lx, command::Unselect{}); }},
-      {"EXPUNGE", true, [](Lexer& lx, bool uid) { return parse_expunge(lx, uid); }},
-      {"SEARCH", true, [](Lexer& lx, bool) { return parse_search_command(lx); }},
-      {"FETCH", true, [](Lexer& lx, bool uid) { return parse_fetch_command(lx, uid); }},
-      {"STORE", true, [](Lexer& lx, bool) { return parse_store(lx); }},
-      {"COPY", true, [](Lexer& lx, bool) { return parse_copy<command::Copy>(lx); }},
-      {"MOVE", true, [](Lexer& lx, bool) { return parse_copy<command::Move>(lx); }},
-      {"ID", false, [](Lexer& lx, bool) { return parse_id(lx); }},
-  };
-  return entries;
-}
-
 }  // namespace
+
+const CommandSpec* find_command(std::string_view name) {
+  for (const CommandSpec& spec : commands)
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
 
 std::variant<Command, ParseError> parse_command(std::string_view text, ParseLimits limits) {
   Lexer lx(text, limits.max_depth);
@@ -264,10 +266,7 @@ std::variant<Command, ParseError> parse_command(std::string_view text, ParseLimi
     if (!sub) return ParseError{command.tag, "UID needs a command"};
     command.name = to_upper(*sub);
   }
-  const Entry* entry = nullptr;
-  for (const Entry& e : table()) {
-    if (e.name == command.name) entry = &e;
-  }
+  const CommandSpec* entry = find_command(command.name);
   if (entry == nullptr || (command.uid && !entry->uid_form)) {
     return ParseError{command.tag, "unknown command " + (command.uid ? "UID " + command.name : command.name)};
   }
@@ -277,6 +276,7 @@ std::variant<Command, ParseError> parse_command(std::string_view text, ParseLimi
     return ParseError{command.tag, command.name + ": " + (lx.failed() ? lx.error() : "invalid arguments")};
   }
   command.body = std::move(*body);
+  command.spec = entry;
   if (command.uid) command.name = "UID " + command.name;
   return command;
 }

@@ -1,0 +1,30 @@
+// What every protocol session may use: the config, the listener's protocol,
+// the store, TLS, the authenticator and the login throttle, and the server's
+// stopping flag. Built once per connection by the server's dispatch.
+#pragma once
+
+#include <atomic>
+
+#include "auth/authenticator.hpp"
+#include "auth/throttle.hpp"
+#include "core/config.hpp"
+#include "net/tls.hpp"
+#include "store/shared_changes.hpp"
+#include "store/store.hpp"
+
+namespace tern::session {
+
+struct SessionEnv {
+  const Config& config;
+  Protocol protocol;
+  store::Store& store;
+  net::TlsContextHolder& tls;
+  auth::Authenticator& authenticator;
+  auth::LoginThrottle& throttle;
+  const std::atomic<bool>& stopping;
+  // Shares one changes_since among the IMAP sessions catching up with the
+  // same change; when absent (tests), each session asks the store itself.
+  store::SharedChanges* shared_changes = nullptr;
+};
+
+}  // namespace tern::session

@@ -1,0 +1,199 @@
+// The session engine with a toy line protocol (each line is echoed back;
+// "quit" ends; "hold" starts a transaction that "done" ends): what the
+// engine does for every protocol, independent of SMTP, POP3 and IMAP.
+#include "harness.hpp"
+#include "session/engine.hpp"
+
+namespace tern::session::testing {
+namespace {
+
+struct Events {
+  int timeouts = 0;
+  int session_timeouts = 0;
+  int shutdowns = 0;
+  int disconnects = 0;
+  bool started = false;
+};
+
+class EchoHandler final : public Handler {
+ public:
+  EchoHandler(const SessionEnv& env, std::shared_ptr<net::Connection> connection, std::uint64_t id, Events& events)
+      : engine_(env, std::move(connection), id, out_), events_(events) {}
+
+  asio::awaitable<void> run() { co_await engine_.run(*this); }
+
+  asio::awaitable<bool> start() override {
+    events_.started = true;
+    out_ += "hello\r\n";
+    co_return true;
+  }
+  asio::awaitable<bool> pump() override {
+    for (;;) {
+      const auto lf = in_.find('\n');
+      if (lf == std::string::npos) break;
+      std::string line = in_.substr(0, lf);
+      in_.erase(0, lf + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line == "quit") {
+        out_ += "bye\r\n";
+        closed_ = true;
+        break;
+      }
+      if (line == "hold") busy_ = true;
+      if (line == "done") busy_ = false;
+      if (!co_await engine_.reply("echo " + line + "\r\n", false)) co_return false;
+    }
+    co_return true;
+  }
+  bool closed() const override { return closed_; }
+  bool idle() const override { return !busy_ && in_.empty(); }
+  void feed(std::string_view bytes) override { in_ += bytes; }
+  std::chrono::seconds read_timeout() const override { return engine_.env().config.limits.command_timeout; }
+  void on_timeout() override {
+    ++events_.timeouts;
+    out_ += "timeout\r\n";
+    closed_ = true;
+  }
+  void on_session_timeout() override {
+    ++events_.session_timeouts;
+    out_ += "too long\r\n";
+    closed_ = true;
+  }
+  void on_shutdown() override {
+    ++events_.shutdowns;
+    out_ += "stopping\r\n";
+    closed_ = true;
+  }
+  void on_disconnect() override { ++events_.disconnects; }
+
+ private:
+  std::string out_;
+  Engine engine_;
+  Events& events_;
+  std::string in_;
+  bool closed_ = false;
+  bool busy_ = false;
+};
+
+class EngineTest : public SessionTest {
+ protected:
+  Client& echo(Protocol protocol = Protocol::smtp) {
+    return connect(protocol, [this](const SessionEnv& env, std::shared_ptr<net::Connection> c,
+                                    std::uint64_t id) -> asio::awaitable<void> {
+      EchoHandler handler(env, std::move(c), id, events_);
+      co_await handler.run();
+    });
+  }
+  Events events_;
+};
+
+TEST_F(EngineTest, PipelinedLinesAreAnsweredInOneWrite) {
+  Client& c = echo();
+  EXPECT_EQ(c.expect("\r\n"), "hello\r\n");
+  c.send("one\r\ntwo\r\nthree\r\n");
+  EXPECT_EQ(c.expect("three"), "echo one\r\necho two\r\necho three\r\n");
+  EXPECT_EQ(c.command("quit", "bye"), "bye\r\n");
+  c.run_to_end();
+  EXPECT_TRUE(c.finished());
+  EXPECT_TRUE(c.connection().closed() || c.finished());
+}
+
+TEST_F(EngineTest, ImplicitTlsListenersHandshakeFirst) {
+  Client& c = echo(Protocol::pop3s);
+  c.expect("hello");
+  EXPECT_TRUE(c.connection().secure());
+  EXPECT_EQ(c.connection().handshakes(), 1u);
+}
+
+TEST_F(EngineTest, FailedImplicitHandshakeNeverStartsTheProtocol) {
+  auto env = std::make_unique<SessionEnv>(
+      SessionEnv{config_, Protocol::imaps, *store_, *tls_, *authenticator_, throttle_, stopping_, nullptr});
+  auto connection = std::make_shared<net::MemoryConnection>(io_.get_executor());
+  connection->fail_next_handshake();
+  clients_.push_back(std::make_unique<Client>(io_, std::move(env), connection));
+  clients_.back()->start(
+      [this](const SessionEnv& e, std::shared_ptr<net::Connection> conn, std::uint64_t id) -> asio::awaitable<void> {
+        EchoHandler handler(e, std::move(conn), id, events_);
+        co_await handler.run();
+      },
+      1);
+  EXPECT_EQ(clients_.back()->run_to_end(), "");
+  EXPECT_FALSE(events_.started);
+}
+
+TEST_F(EngineTest, SilenceEndsInTheProtocolsTimeout) {
+  config_.limits.command_timeout = 1s;
+  Client& c = echo();
+  c.expect("hello");
+  EXPECT_EQ(c.run_to_end(4000ms), "timeout\r\n");
+  EXPECT_EQ(events_.timeouts, 1);
+}
+
+TEST_F(EngineTest, SessionTimeLimit) {
+  config_.limits.session_timeout = 0s;
+  Client& c = echo();
+  EXPECT_EQ(c.run_to_end(), "hello\r\ntoo long\r\n");
+  EXPECT_EQ(events_.session_timeouts, 1);
+}
+
+TEST_F(EngineTest, ShutdownWaitsForTheSessionToBeIdle) {
+  Client& c = echo();
+  c.expect("hello");
+  c.command("hold", "echo hold");
+  stop_server();  // not idle: not interrupted
+  c.run_for(100ms);
+  EXPECT_FALSE(c.finished());
+  EXPECT_EQ(c.command("done", "stopping"), "echo done\r\nstopping\r\n");
+  c.run_to_end();
+  EXPECT_TRUE(c.finished());
+  EXPECT_EQ(events_.shutdowns, 1);
+}
+
+TEST_F(EngineTest, IdleSessionIsWokenByShutdown) {
+  Client& c = echo();
+  c.expect("hello");
+  c.run_for(50ms);
+  EXPECT_TRUE(c.connection().idle());
+  stop_server();
+  EXPECT_EQ(c.run_to_end(), "stopping\r\n");
+}
+
+TEST_F(EngineTest, ClientGoingAwayIsADisconnect) {
+  Client& c = echo();
+  c.expect("hello");
+  c.send("partial line without end");
+  c.close_input();
+  c.run_to_end();
+  EXPECT_TRUE(c.finished());
+  EXPECT_EQ(events_.disconnects, 1);
+}
+
+TEST_F(EngineTest, StartTlsRefusesClearTextWaitingBehindIt) {
+  auto env = std::make_unique<SessionEnv>(
+      SessionEnv{config_, Protocol::smtp, *store_, *tls_, *authenticator_, throttle_, stopping_, nullptr});
+  auto connection = std::make_shared<net::MemoryConnection>(io_.get_executor());
+  std::string out;
+  Engine engine(*env, connection, 1, out);
+  out = "ready\r\n";
+  connection->send("injected\r\n");
+  EXPECT_FALSE(run_blocking(engine.start_tls()));
+  EXPECT_EQ(connection->take_output(), "ready\r\n");  // the reply went out first
+  EXPECT_EQ(connection->handshakes(), 0u);
+  connection->take_output();
+  Engine clean(*env, std::make_shared<net::MemoryConnection>(io_.get_executor()), 2, out);
+  auto info = run_blocking(clean.start_tls());
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->version, "TLSv1.3");
+}
+
+TEST(IdleTimeout, RaisedToTheProtocolMinimumUnlessSetLow) {
+  LimitsConfig limits;
+  EXPECT_EQ(idle_timeout(limits, std::chrono::minutes(10)), std::chrono::minutes(10));
+  limits.command_timeout = std::chrono::minutes(20);
+  EXPECT_EQ(idle_timeout(limits, std::chrono::minutes(10)), std::chrono::minutes(20));
+  limits.command_timeout = std::chrono::seconds(30);
+  EXPECT_EQ(idle_timeout(limits, std::chrono::minutes(30)), std::chrono::seconds(30));
+}
+
+}  // namespace
+}  // namespace tern::session::testing
