@@ -33,25 +33,36 @@ TEST(Text, ToLowerAndUpper) {
   EXPECT_EQ(s, "CONTENT-TYPE");
 }
 
+struct Pair {
+  std::string_view a, b;
+  bool equal;
+};
+
 TEST(Text, Iequals) {
-  EXPECT_TRUE(iequals("", ""));
-  EXPECT_TRUE(iequals("EHLO", "ehlo"));
-  EXPECT_TRUE(iequals("Content-Type", "cONTENT-tYPE"));
-  EXPECT_FALSE(iequals("EHLO", "EHL"));
-  EXPECT_FALSE(iequals("HELO", "EHLO"));
-  EXPECT_FALSE(iequals("@", "`"));  // 0x40 and 0x60 differ by the case bit but are not letters
-  EXPECT_FALSE(iequals("[", "{"));
-  EXPECT_FALSE(iequals("\xC3\xA9", "\xC3\x89"));  // é and É: not ASCII, compared as bytes
-  EXPECT_TRUE(iequals("\xC3\xA9", "\xC3\xA9"));
-  EXPECT_TRUE(iequals(std::string_view("a\0B", 3), std::string_view("A\0b", 3)));
+  const Pair cases[] = {
+      {"", "", true},
+      {"EHLO", "ehlo", true},
+      {"Content-Type", "cONTENT-tYPE", true},
+      {"EHLO", "EHL", false},
+      {"HELO", "EHLO", false},
+      {"@", "`", false},  // 0x40 and 0x60 differ by the case bit but are not letters
+      {"[", "{", false},
+      {"\xC3\xA9", "\xC3\x89", false},  // é and É: not ASCII, compared as bytes
+      {"\xC3\xA9", "\xC3\xA9", true},
+      {std::string_view("a\0B", 3), std::string_view("A\0b", 3), true},
+  };
+  for (const auto& [a, b, equal] : cases) {
+    EXPECT_EQ(iequals(a, b), equal) << a << " / " << b;
+    EXPECT_EQ(IEqual{}(b, a), equal) << a << " / " << b;
+  }
 }
 
 TEST(Text, IstartsWith) {
-  EXPECT_TRUE(istarts_with("AUTH PLAIN", "auth "));
-  EXPECT_TRUE(istarts_with("x", ""));
-  EXPECT_TRUE(istarts_with("Received", "RECEIVED"));
-  EXPECT_FALSE(istarts_with("AUT", "auth"));
-  EXPECT_FALSE(istarts_with("MAIL", "RCPT"));
+  const Pair cases[] = {
+      {"AUTH PLAIN", "auth ", true}, {"x", "", true},          {"Received", "RECEIVED", true},
+      {"AUT", "auth", false},        {"MAIL", "RCPT", false},
+  };
+  for (const auto& [text, prefix, starts] : cases) EXPECT_EQ(istarts_with(text, prefix), starts) << text;
 }
 
 TEST(Text, CaseInsensitiveMap) {
@@ -63,21 +74,29 @@ TEST(Text, CaseInsensitiveMap) {
   EXPECT_EQ(map.at("subject"), 2);
   EXPECT_EQ(IHash{}("Message-ID"), IHash{}("message-id"));
   EXPECT_NE(IHash{}("a"), IHash{}("b"));
-  EXPECT_TRUE(IEqual{}("X-Spam", "x-SPAM"));
-  EXPECT_FALSE(IEqual{}("X-Spam", "X-Spam "));
 }
 
 TEST(Text, Trim) {
-  EXPECT_EQ(trim("  \t value \r\n"), "value");
-  EXPECT_EQ(trim_left("  a b  "), "a b  ");
-  EXPECT_EQ(trim_right("  a b  "), "  a b");
-  EXPECT_EQ(trim(" \t\r\n\v\f"), "");
-  EXPECT_EQ(trim(""), "");
-  EXPECT_EQ(trim("x"), "x");
+  struct Case {
+    std::string_view in, left, right, both;
+  };
+  const Case cases[] = {
+      {"  \t value \r\n", "value \r\n", "  \t value", "value"},
+      {"  a b  ", "a b  ", "  a b", "a b"},
+      {" \t\r\n\v\f", "", "", ""},
+      {"", "", "", ""},
+      {"x", "x", "x", "x"},
+      {"\xA0x\xA0", "\xA0x\xA0", "\xA0x\xA0", "\xA0x\xA0"},  // a non-ASCII byte is not white space
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(trim_left(c.in), c.left) << c.in;
+    EXPECT_EQ(trim_right(c.in), c.right) << c.in;
+    EXPECT_EQ(trim(c.in), c.both) << c.in;
+  }
+  // Only the given characters go.
   EXPECT_EQ(trim_right("Subject \t", wsp), "Subject");
   EXPECT_EQ(trim_right("line\r\n", "\r\n"), "line");
-  EXPECT_EQ(trim_left(" \r x", wsp), "\r x");  // only the given characters go
-  EXPECT_EQ(trim("\xA0x\xA0"), "\xA0x\xA0");   // a non-ASCII byte is not white space
+  EXPECT_EQ(trim_left(" \r x", wsp), "\r x");
   // The result is a view into the argument.
   const std::string_view in = "  abc ";
   EXPECT_EQ(trim(in).data(), in.data() + 2);
