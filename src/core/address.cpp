@@ -232,7 +232,7 @@ Result<std::string> normalize_domain(std::string_view text) {
     return make_error(Errc::invalid, "domain's last label is all digits (an IP address is not a domain): " +
                                          log::kv(text));
   }
-  return tern::text::to_lower(text);
+  return text::to_lower(text);
 }
 
 Result<Address> parse(std::string_view text, const ParseOptions& options) {
