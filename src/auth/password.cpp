@@ -14,6 +14,8 @@
 #include <cstring>
 #include <memory>
 
+#include "core/text.hpp"
+
 namespace tern::auth {
 namespace {
 
@@ -43,13 +45,6 @@ Scheme scheme_of(std::string_view hash) {
   return Scheme::unknown;
 }
 
-std::string upper_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 // Removes a Dovecot "{SCHEME}" prefix and returns the hash proper, or an
 // empty view when the prefix names a scheme tern does not verify or does not
@@ -58,7 +53,7 @@ std::string_view strip_scheme_prefix(std::string_view stored) {
   if (!stored.starts_with('{')) return stored;
   std::size_t close = stored.find('}');
   if (close == std::string_view::npos) return {};
-  std::string name = upper_ascii(stored.substr(1, close - 1));
+  const std::string name = text::to_upper(stored.substr(1, close - 1));
   std::string_view hash = stored.substr(close + 1);
   Scheme expected = Scheme::unknown;
   if (name == "ARGON2ID") expected = Scheme::argon2id;

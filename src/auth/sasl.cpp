@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "core/base64.hpp"
+#include "core/text.hpp"
 
 namespace tern::auth {
 namespace {
@@ -16,18 +17,6 @@ constexpr std::size_t max_line_octets = (max_response_octets + 2) / 3 * 4;
 const std::string username_challenge = "VXNlcm5hbWU6";  // "Username:"
 const std::string password_challenge = "UGFzc3dvcmQ6";  // "Password:"
 
-bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::vector<std::string> sasl_mechanisms() { return {"PLAIN", "LOGIN"}; }
@@ -35,9 +24,9 @@ std::vector<std::string> sasl_mechanisms() { return {"PLAIN", "LOGIN"}; }
 Result<SaslExchange> SaslExchange::start(std::string_view mechanism,
                                          std::optional<std::string_view> initial_response) {
   std::optional<SaslExchange> exchange;
-  if (equal_ignoring_ascii_case(mechanism, "PLAIN")) {
+  if (text::iequals(mechanism, "PLAIN")) {
     exchange.emplace(SaslExchange(Mechanism::plain, Stage::want_plain));
-  } else if (equal_ignoring_ascii_case(mechanism, "LOGIN")) {
+  } else if (text::iequals(mechanism, "LOGIN")) {
     exchange.emplace(SaslExchange(Mechanism::login, Stage::want_username));
   } else {
     return make_error(Errc::not_found, "unsupported SASL mechanism");

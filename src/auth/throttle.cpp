@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
+
 namespace tern::auth {
 namespace {
 
@@ -40,11 +42,7 @@ std::string LoginThrottle::address_key(std::string_view remote_address) {
 }
 
 std::string LoginThrottle::user_key(std::string_view username) {
-  std::string key(username.substr(0, max_key_octets));
-  for (char& c : key) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return key;
+  return text::to_lower(username.substr(0, max_key_octets));
 }
 
 Admission LoginThrottle::check(std::string_view remote_address, std::string_view username) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace tern::address {
 namespace {
@@ -21,14 +22,6 @@ constexpr std::size_t max_label_octets = 63;    // RFC 1035 2.3.4
 bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
-
-char to_lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = to_lower_ascii(c);
-  return out;
-}
 
 // RFC 5322 3.2.3 atext.
 bool is_atext(char c) {
@@ -239,7 +232,7 @@ Result<std::string> normalize_domain(std::string_view text) {
     return make_error(Errc::invalid, "domain's last label is all digits (an IP address is not a domain): " +
                                          log::kv(text));
   }
-  return lower_ascii(text);
+  return text::to_lower(text);
 }
 
 Result<Address> parse(std::string_view text, const ParseOptions& options) {
@@ -291,7 +284,7 @@ std::string Address::str() const {
 }
 
 std::string canonical(const Address& address) {
-  Address folded{lower_ascii(address.local), lower_ascii(address.domain)};
+  Address folded{text::to_lower(address.local), text::to_lower(address.domain)};
   return folded.str();
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "imap/protocol/lexer.hpp"
 #include "imap/protocol/response.hpp"
 
@@ -174,7 +175,7 @@ std::optional<SplitFlags> split_flags(const std::vector<std::string>& names) {
   for (const std::string& name : names) {
     if (name.empty()) return std::nullopt;
     if (name[0] == '\\') {
-      const std::string upper = to_upper(name);
+      const std::string upper = text::to_upper(name);
       if (upper == "\\SEEN") out.bits |= store::flag::seen;
       else if (upper == "\\ANSWERED") out.bits |= store::flag::answered;
       else if (upper == "\\FLAGGED") out.bits |= store::flag::flagged;
@@ -186,7 +187,7 @@ std::optional<SplitFlags> split_flags(const std::vector<std::string>& names) {
       if (!is_atom_char(c)) return std::nullopt;
     bool seen = false;
     for (const std::string& k : out.keywords)
-      if (to_upper(k) == to_upper(name)) seen = true;
+      if (text::iequals(k, name)) seen = true;
     if (!seen) out.keywords.push_back(name);
   }
   return out;

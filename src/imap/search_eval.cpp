@@ -28,6 +28,7 @@
 #include <functional>
 #include <limits>
 
+#include "core/text.hpp"
 #include "mime/decode.hpp"
 #include "mime/header.hpp"
 #include "mime/text.hpp"
@@ -47,7 +48,7 @@ using Kind = SearchKey::Kind;
 // letters. Other code points are left as they are.
 char32_t fold_code_point(char32_t c) {
   auto pair_even = [c](char32_t first, char32_t last) { return c >= first && c <= last && (c - first) % 2 == 0; };
-  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + 0x20 : c;
+  if (c < 0x80) return static_cast<char32_t>(text::ascii_lower(static_cast<char>(c)));
   if (c < 0x100) {
     if (c == 0xB5) return 0x3BC;  // MICRO SIGN -> GREEK SMALL LETTER MU
     if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
@@ -125,7 +126,7 @@ std::string fold(std::string_view text) {
   while (i < text.size()) {
     const auto lead = static_cast<unsigned char>(text[i]);
     if (lead < 0x80) {
-      out.push_back(lead >= 'A' && lead <= 'Z' ? static_cast<char>(lead + 0x20) : static_cast<char>(lead));
+      out.push_back(text::ascii_lower(text[i]));
       ++i;
       continue;
     }
@@ -175,20 +176,10 @@ bool contains_text(std::string_view haystack, std::string_view needle) {
 
 // ---- dates ----
 
-// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 std::int64_t day_of_key(const Date& date) {
   const auto month = static_cast<unsigned>(std::clamp(date.month, 1, 12));
   const auto day = static_cast<unsigned>(std::clamp(date.day, 1, 31));
-  return days_from_civil(date.year, month, day);
+  return text::days_from_civil(date.year, month, day);
 }
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
@@ -316,7 +307,7 @@ class Evaluation {
   bool has_keyword(std::string_view keyword) const {
     if (candidate_.keywords == nullptr) return false;
     return std::any_of(candidate_.keywords->begin(), candidate_.keywords->end(),
-                       [keyword](const std::string& k) { return mime::iequals(k, keyword); });
+                       [keyword](const std::string& k) { return text::iequals(k, keyword); });
   }
 
   bool in_set(const SequenceSet& set, std::uint32_t number, std::uint32_t largest) const {
@@ -362,7 +353,7 @@ class Evaluation {
   bool header_matches(std::string_view name, std::string_view value) {
     const std::string needle = value.empty() ? std::string() : compress_white_space(fold(value));
     for (const mime::RawField& f : fields()) {
-      if (!mime::iequals(f.name, name)) continue;
+      if (!text::iequals(f.name, name)) continue;
       if (needle.empty()) return true;  // the field is there
       const std::string text = compress_white_space(fold(mime::decode_header_value(mime::unfold(f.value))));
       if (contains_text(text, needle)) return true;
@@ -372,7 +363,7 @@ class Evaluation {
 
   std::int64_t sent_day() {
     for (const mime::RawField& f : fields()) {
-      if (!mime::iequals(f.name, "Date")) continue;
+      if (!text::iequals(f.name, "Date")) continue;
       if (auto day = written_day(mime::unfold(f.value))) return *day;
       break;  // the first Date field decides
     }

@@ -18,6 +18,7 @@
 
 #include "core/asio_tuple.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "imap/commands/commands.hpp"
 #include "imap/protocol/reader.hpp"
 
@@ -152,9 +153,7 @@ class Session final : public session::Handler, public Channel {
 
   asio::awaitable<bool> handle_command(const std::string& text) {
     if (ctx_.sasl) {
-      std::string_view line = text;
-      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-      co_await continue_authenticate(ctx_, line);
+      co_await continue_authenticate(ctx_, text::trim_right(text, "\r\n"));
       co_return true;
     }
     auto parsed = parse_command(text);

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <map>
 
-#include "mime/text.hpp"
+#include "core/text.hpp"
 
 namespace tern::mime {
 
@@ -137,7 +137,8 @@ Parameters join_rfc2231(const Parameters& raw) {
       }
       extended = i < rest.size();
     }
-    auto it = std::find_if(joined.begin(), joined.end(), [&](const Joined& j) { return iequals(j.base, base); });
+    auto it =
+        std::find_if(joined.begin(), joined.end(), [&](const Joined& j) { return text::iequals(j.base, base); });
     if (it == joined.end()) {
       joined.push_back(Joined{base, false, {}});
       it = joined.end() - 1;
@@ -195,7 +196,7 @@ std::vector<std::string> parse_token_list(std::string_view value) {
 
 const std::string* find_param(const Parameters& params, std::string_view name) {
   for (const auto& [n, v] : params)
-    if (iequals(n, name)) return &v;
+    if (text::iequals(n, name)) return &v;
   return nullptr;
 }
 

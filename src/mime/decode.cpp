@@ -2,10 +2,10 @@
 
 #include <iconv.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 
+#include "core/text.hpp"
 #include "mime/content_type.hpp"
 #include "mime/text.hpp"
 
@@ -97,8 +97,7 @@ Decoded decode_quoted_printable(std::string_view in) {
     std::size_t line_end = nl == std::string_view::npos ? in.size() : nl;
     std::size_t content_end = line_end;
     if (content_end > i && in[content_end - 1] == '\r') --content_end;
-    std::size_t trimmed = content_end;
-    while (trimmed > i && (in[trimmed - 1] == ' ' || in[trimmed - 1] == '\t')) --trimmed;
+    const std::size_t trimmed = i + text::trim_right(in.substr(i, content_end - i), text::wsp).size();
     bool soft_break = false;
     for (std::size_t k = i; k < trimmed; ++k) {
       char c = in[k];
@@ -128,7 +127,7 @@ Decoded decode_quoted_printable(std::string_view in) {
 }
 
 std::string to_utf8(std::string_view in, std::string_view charset) {
-  std::string cs = to_lower(charset);
+  std::string cs = text::to_lower(charset);
   if (cs.empty() || cs == "utf-8" || cs == "utf8" || cs == "us-ascii" || cs == "ascii") return sanitize_utf8(in);
   iconv_t cd = iconv_open("UTF-8", cs.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return sanitize_utf8(in);
@@ -180,7 +179,7 @@ std::string decode_header_value(std::string_view value) {
       if (end != std::string_view::npos && q2 == q1 + 2) {
         std::string_view charset = value.substr(i + 2, q1 - i - 2);
         if (auto star = charset.find('*'); star != std::string_view::npos) charset = charset.substr(0, star);  // RFC 2231 5
-        char enc = static_cast<char>(std::tolower(static_cast<unsigned char>(value[q1 + 1])));
+        const char enc = text::ascii_lower(value[q1 + 1]);
         std::string_view text = value.substr(q2 + 1, end - q2 - 1);
         bool ok = text.find(' ') == std::string_view::npos && (enc == 'b' || enc == 'q');
         if (ok) {
@@ -236,7 +235,7 @@ std::string message_text(std::string_view message, const std::vector<PartInfo>& 
     std::string type = "text", charset;
     if (const RawField* ct = first_field(fields, "Content-Type")) {
       if (auto parsed = parse_content_type(ct->value)) {
-        type = to_lower(parsed->type);
+        type = text::to_lower(parsed->type);
         if (const std::string* c = find_param(parsed->params, "charset")) charset = *c;
       }
     }

@@ -4,33 +4,15 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/text.hpp"
+
 namespace tern::mime {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
-// Days from 1970-01-01 to y-m-d (proleptic Gregorian), after H. Hinnant.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+// WSP before, WSP and stray line-end bytes after.
+std::string_view trim_value(std::string_view s) {
+  return text::trim_right(text::trim_left(s, text::wsp), " \t\r\n");
 }
 
 // Splits a date into tokens at whitespace, commas and colons (keeping signs).
@@ -95,7 +77,7 @@ std::vector<HeaderField> parse_header(std::string_view header) {
     if ((line.front() == ' ' || line.front() == '\t')) {
       if (in_field) {
         fields.back().value += ' ';
-        fields.back().value += trim(line);
+        fields.back().value += trim_value(line);
       }
       continue;
     }
@@ -104,12 +86,12 @@ std::vector<HeaderField> parse_header(std::string_view header) {
       in_field = false;
       continue;
     }
-    std::string_view name = trim(line.substr(0, colon));
+    std::string_view name = trim_value(line.substr(0, colon));
     if (name.empty()) {
       in_field = false;
       continue;
     }
-    fields.push_back(HeaderField{std::string(name), std::string(trim(line.substr(colon + 1)))});
+    fields.push_back(HeaderField{std::string(name), std::string(trim_value(line.substr(colon + 1)))});
     in_field = true;
   }
   return fields;
@@ -117,7 +99,7 @@ std::vector<HeaderField> parse_header(std::string_view header) {
 
 std::optional<std::string> find_field(const std::vector<HeaderField>& fields, std::string_view name) {
   for (const auto& f : fields)
-    if (iequals(f.name, name)) return f.value;
+    if (text::iequals(f.name, name)) return f.value;
   return std::nullopt;
 }
 
@@ -133,7 +115,7 @@ std::optional<store::UnixTime> parse_date(std::string_view text) {
   if (!to_int(t[i], day) || day < 1 || day > 31) return std::nullopt;
   unsigned month = 0;
   for (unsigned m = 0; m < 12; ++m)
-    if (t[i + 1].size() >= 3 && iequals(t[i + 1].substr(0, 3), months[m])) month = m + 1;
+    if (text::istarts_with(t[i + 1], months[m])) month = m + 1;
   if (month == 0 || !to_int(t[i + 2], year)) return std::nullopt;
   if (t[i + 2].size() <= 2) year += year < 50 ? 2000 : 1900;  // RFC 5322 4.3
   else if (t[i + 2].size() == 3) year += 1900;
@@ -161,10 +143,10 @@ std::optional<store::UnixTime> parse_date(std::string_view text) {
       static constexpr std::array<std::pair<std::string_view, int>, 8> named = {
           {{"EST", -5}, {"EDT", -4}, {"CST", -6}, {"CDT", -5}, {"MST", -7}, {"MDT", -6}, {"PST", -8}, {"PDT", -7}}};
       for (auto [name, hours] : named)
-        if (iequals(zone, name)) offset = hours * 3600;
+        if (text::iequals(zone, name)) offset = hours * 3600;
     }
   }
-  std::int64_t days = days_from_civil(year, month, static_cast<unsigned>(day));
+  std::int64_t days = text::days_from_civil(year, month, static_cast<unsigned>(day));
   return days * 86400 + hh * 3600 + mm * 60 + ss - offset;
 }
 

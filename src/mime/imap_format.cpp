@@ -1,5 +1,6 @@
 #include "mime/imap_format.hpp"
 
+#include "core/text.hpp"
 #include "mime/address.hpp"
 #include "mime/content_type.hpp"
 #include "mime/text.hpp"
@@ -74,9 +75,7 @@ namespace {
 
 // A header field's value without its leading white space, folds kept.
 std::string_view raw_value(const RawField& f) {
-  std::string_view v = f.value;
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  return v;
+  return text::trim_left(f.value, text::wsp);
 }
 
 void append_unfolded_nstring(std::string& out, const RawField* f) {
@@ -109,7 +108,7 @@ void append_addresses(std::string& out, const std::vector<Address>& list) {
 std::optional<std::vector<Address>> addresses(const std::vector<RawField>& fields, std::string_view name) {
   std::optional<std::vector<Address>> out;
   for (const auto& f : fields) {
-    if (!iequals(f.name, name)) continue;
+    if (!text::iequals(f.name, name)) continue;
     if (!out) out.emplace();
     auto list = parse_address_list(unfold(f.value));
     out->insert(out->end(), list.begin(), list.end());
@@ -174,7 +173,7 @@ void render(std::string& out, std::string_view message, const std::vector<PartIn
   std::optional<ContentType> ct = ct_field ? parse_content_type(ct_field->value) : std::nullopt;
   out += '(';
   if (p.kind == PartKind::multipart) {
-    bool digest = ct && iequals(ct->subtype, "digest");
+    bool digest = ct && text::iequals(ct->subtype, "digest");
     for (std::uint32_t child : children_of(parts, index)) render(out, message, parts, child, extended, digest);
     out += ' ';
     append_nstring(out, ct ? ct->subtype : std::string("mixed"));
@@ -189,8 +188,8 @@ void render(std::string& out, std::string_view message, const std::vector<PartIn
   if (!ct) {
     ct = digest_child ? ContentType{"message", "rfc822", {}} : ContentType{"text", "plain", {}};
   }
-  bool text = iequals(ct->type, "text");
-  if (text && ct->params.empty()) ct->params.emplace_back("charset", "us-ascii");
+  const bool is_text = text::iequals(ct->type, "text");
+  if (is_text && ct->params.empty()) ct->params.emplace_back("charset", "us-ascii");
   append_nstring(out, ct->type);
   out += ' ';
   append_nstring(out, ct->subtype);
@@ -215,7 +214,7 @@ void render(std::string& out, std::string_view message, const std::vector<PartIn
     render(out, message, parts, inner, extended, false);
     out += ' ';
     out += std::to_string(count_lines(message, p.body_offset, p.body_size));
-  } else if (text) {
+  } else if (is_text) {
     out += ' ';
     out += std::to_string(count_lines(message, p.body_offset, p.body_size));
   }

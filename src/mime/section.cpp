@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
 #include "mime/decode.hpp"
 #include "mime/text.hpp"
 
@@ -24,12 +25,7 @@ std::optional<SectionSpec> parse_section(std::string_view text) {
     ++i;
   }
   std::string_view rest = text.substr(i);
-  auto upper = [](std::string_view s) {
-    std::string u(s);
-    for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return u;
-  };
-  std::string word = upper(rest.substr(0, rest.find(' ')));
+  std::string word = text::to_upper(rest.substr(0, rest.find(' ')));
   if (rest.empty()) return spec;
   if (word == "HEADER" && rest.size() == 6) spec.text = SectionSpec::Text::header;
   else if (word == "TEXT" && rest.size() == 4) spec.text = SectionSpec::Text::text;
@@ -37,7 +33,7 @@ std::optional<SectionSpec> parse_section(std::string_view text) {
   else if (word == "HEADER.FIELDS" || word == "HEADER.FIELDS.NOT") {
     spec.text = word == "HEADER.FIELDS" ? SectionSpec::Text::header_fields : SectionSpec::Text::header_fields_not;
     std::string_view list = rest.substr(word.size());
-    while (!list.empty() && list.front() == ' ') list.remove_prefix(1);
+    list = text::trim_left(list, " ");
     if (list.size() < 2 || list.front() != '(' || list.back() != ')') return std::nullopt;
     list = list.substr(1, list.size() - 2);
     while (!list.empty()) {
@@ -82,7 +78,8 @@ namespace {
 std::string header_fields(std::string_view header, const std::vector<std::string>& names, bool exclude) {
   std::string out;
   for (const RawField& f : split_fields(header)) {
-    bool listed = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return iequals(n, f.name); });
+    const bool listed =
+        std::any_of(names.begin(), names.end(), [&](const std::string& n) { return text::iequals(n, f.name); });
     if (listed == exclude) continue;
     std::string_view bytes = header.substr(f.offset, f.size);
     out += bytes;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/text.hpp"
 #include "mime/content_type.hpp"
 #include "mime/text.hpp"
 
@@ -19,7 +20,7 @@ struct PartType {
 };
 
 TransferEncoding encoding_of(std::string_view cte_value) {
-  std::string token = to_lower(parse_token_value(cte_value));
+  std::string token = text::to_lower(parse_token_value(cte_value));
   if (token.empty() || token == "7bit" || token == "8bit" || token == "binary") return TransferEncoding::identity;
   if (token == "base64") return TransferEncoding::base64;
   if (token == "quoted-printable") return TransferEncoding::quoted_printable;
@@ -34,9 +35,9 @@ PartType classify(std::string_view header, bool digest_child) {
   bool is_message = digest_child, is_multipart = false;
   if (const RawField* f = first_field(fields, "Content-Type")) {
     if (auto ct = parse_content_type(f->value)) {
-      is_message = iequals(ct->type, "message") && iequals(ct->subtype, "rfc822");
-      is_multipart = iequals(ct->type, "multipart");
-      t.digest = is_multipart && iequals(ct->subtype, "digest");
+      is_message = text::iequals(ct->type, "message") && text::iequals(ct->subtype, "rfc822");
+      is_multipart = text::iequals(ct->type, "multipart");
+      t.digest = is_multipart && text::iequals(ct->subtype, "digest");
       if (is_multipart) {
         if (const std::string* b = find_param(ct->params, "boundary"); b && !b->empty()) t.boundary = *b;
       }

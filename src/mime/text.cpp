@@ -1,7 +1,8 @@
 #include "mime/text.hpp"
 
-#include <cctype>
 #include <cstring>
+
+#include "core/text.hpp"
 
 namespace tern::mime {
 
@@ -35,8 +36,7 @@ std::vector<RawField> split_fields(std::string_view header) {
     std::size_t nl = header.find('\n', pos);
     std::size_t next = nl == std::string_view::npos ? header.size() : nl + 1;
     std::string_view line = header.substr(pos, next - pos);
-    std::string_view content = line;
-    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
+    std::string_view content = text::trim_right(line, "\r\n");
     if (content.empty()) break;  // the empty line ends the header
     if ((content.front() == ' ' || content.front() == '\t') && !fields.empty()) {
       RawField& f = fields.back();
@@ -51,8 +51,7 @@ std::vector<RawField> split_fields(std::string_view header) {
     f.size = next - pos;
     std::size_t colon = content.find(':');
     std::string_view name = colon == std::string_view::npos ? content : content.substr(0, colon);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-    f.name = name;
+    f.name = text::trim_right(name, text::wsp);
     f.value = colon == std::string_view::npos ? content.substr(content.size()) : content.substr(colon + 1);
     fields.push_back(f);
     pos = next;
@@ -65,35 +64,19 @@ std::string unfold(std::string_view raw_value) {
   out.reserve(raw_value.size());
   for (char c : raw_value)
     if (c != '\r' && c != '\n') out.push_back(c);
-  std::size_t start = 0;
-  while (start < out.size() && (out[start] == ' ' || out[start] == '\t')) ++start;
-  out.erase(0, start);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  out.erase(0, out.size() - text::trim_left(out, text::wsp).size());
   return out;
 }
 
 const RawField* first_field(const std::vector<RawField>& fields, std::string_view name) {
   for (const auto& f : fields)
-    if (iequals(f.name, name)) return &f;
+    if (text::iequals(f.name, name)) return &f;
   return nullptr;
 }
 
 const RawField* last_field(const std::vector<RawField>& fields, std::string_view name) {
   for (auto it = fields.rbegin(); it != fields.rend(); ++it)
-    if (iequals(it->name, name)) return &*it;
+    if (text::iequals(it->name, name)) return &*it;
   return nullptr;
 }
 

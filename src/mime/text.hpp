@@ -32,9 +32,6 @@ std::vector<RawField> split_fields(std::string_view header);
 // white space that follows them stays; leading white space is trimmed.
 std::string unfold(std::string_view raw_value);
 
-bool iequals(std::string_view a, std::string_view b);
-std::string to_lower(std::string_view s);
-
 // The first / last field named `name` (case-insensitive), or nullptr.
 const RawField* first_field(const std::vector<RawField>& fields, std::string_view name);
 const RawField* last_field(const std::vector<RawField>& fields, std::string_view name);

@@ -6,19 +6,13 @@
 #include <charconv>
 
 #include "core/base64.hpp"
+#include "core/text.hpp"
 #include "smtp/protocol/parameters.hpp"
 #include "smtp/protocol/reply.hpp"
 
 namespace tern::queue {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 std::vector<std::string_view> words(std::string_view line) {
   std::vector<std::string_view> out;
@@ -117,21 +111,21 @@ Capabilities parse_ehlo(const Reply& reply) {
     auto w = words(reply.lines[i]);
     if (w.empty()) continue;
     auto keyword = w.front();
-    if (iequals(keyword, "STARTTLS")) caps.starttls = true;
-    else if (iequals(keyword, "PIPELINING")) caps.pipelining = true;
-    else if (iequals(keyword, "8BITMIME")) caps.eight_bit_mime = true;
-    else if (iequals(keyword, "SMTPUTF8")) caps.smtputf8 = true;
-    else if (iequals(keyword, "DSN")) caps.dsn = true;
-    else if (iequals(keyword, "SIZE")) {
+    if (text::iequals(keyword, "STARTTLS")) caps.starttls = true;
+    else if (text::iequals(keyword, "PIPELINING")) caps.pipelining = true;
+    else if (text::iequals(keyword, "8BITMIME")) caps.eight_bit_mime = true;
+    else if (text::iequals(keyword, "SMTPUTF8")) caps.smtputf8 = true;
+    else if (text::iequals(keyword, "DSN")) caps.dsn = true;
+    else if (text::iequals(keyword, "SIZE")) {
       std::uint64_t limit = 0;
       if (w.size() > 1) {
         auto [p, e] = std::from_chars(w[1].data(), w[1].data() + w[1].size(), limit);
         if (e != std::errc() || p != w[1].data() + w[1].size()) limit = 0;
       }
       caps.size = limit;
-    } else if (iequals(keyword, "AUTH")) {
+    } else if (text::iequals(keyword, "AUTH")) {
       for (std::size_t k = 1; k < w.size(); ++k)
-        if (iequals(w[k], "PLAIN")) caps.auth_plain = true;
+        if (text::iequals(w[k], "PLAIN")) caps.auth_plain = true;
     }
   }
   return caps;
@@ -182,15 +176,12 @@ std::string strip_return_path(std::string_view message) {
     std::size_t end = message.find('\n', at);
     std::size_t next = end == std::string_view::npos ? message.size() : end + 1;
     std::string_view line = message.substr(at, next - at);
-    std::string_view bare = line;
-    while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+    const std::string_view bare = text::trim_right(line, "\r\n");
     if (bare.empty()) break;  // the end of the header section
     bool continuation = line.front() == ' ' || line.front() == '\t';
     if (!continuation) {
       auto colon = bare.find(':');
-      std::string_view name = colon == std::string_view::npos ? bare : bare.substr(0, colon);
-      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-      dropping = iequals(name, "Return-Path");
+      dropping = text::iequals(text::trim_right(bare.substr(0, colon), text::wsp), "Return-Path");
     }
     if (!dropping) out.append(line);
     at = next;

@@ -8,11 +8,11 @@
 #include <unbound.h>
 
 #include <array>
-#include <cctype>
 #include <memory>
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace tern::queue {
 
@@ -67,7 +67,7 @@ std::optional<MxRecord> parse_mx_rdata(const unsigned char* data, std::size_t si
     if (length > 63 || at + length > size) return std::nullopt;  // compression pointers are not expected here
     if (!name.empty()) name += '.';
     for (std::size_t i = 0; i < length; ++i)
-      name += static_cast<char>(std::tolower(static_cast<unsigned char>(data[at + i])));
+      name += text::ascii_lower(static_cast<char>(data[at + i]));
     at += length;
     if (name.size() > 253) return std::nullopt;
   }

@@ -1,7 +1,8 @@
 #include "queue/routing.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/text.hpp"
 
 namespace tern::queue {
 
@@ -43,9 +44,7 @@ std::vector<Hop> order_mx(std::vector<MxRecord> records, std::mt19937& random) {
 
 std::string domain_of(std::string_view address) {
   auto at = address.rfind('@');
-  std::string out(at == std::string_view::npos ? std::string_view() : address.substr(at + 1));
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return text::to_lower(at == std::string_view::npos ? std::string_view() : address.substr(at + 1));
 }
 
 }  // namespace tern::queue

@@ -1,4 +1,5 @@
 // CREATE (RFC 9051 6.3.4), with USE (RFC 6154 3, CREATE-SPECIAL-USE).
+#include "core/text.hpp"
 #include "imap/commands/commands.hpp"
 #include "imap/commands/mailbox_names.hpp"
 #include "imap/protocol/lexer.hpp"
@@ -12,7 +13,7 @@ std::optional<std::string> special_use(const std::vector<std::string>& uses) {
   if (uses.empty()) return std::string();
   if (uses.size() > 1) return std::nullopt;  // one attribute per mailbox in tern's store
   for (const char* k : known)
-    if (to_upper(uses[0]) == to_upper(k)) return std::string(k);
+    if (text::iequals(uses[0], k)) return std::string(k);
   return std::nullopt;
 }
 

@@ -1,7 +1,8 @@
 #include "imap/commands/list_match.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/text.hpp"
 
 namespace tern::imap {
 
@@ -16,10 +17,7 @@ std::string combine_reference(std::string_view reference, std::string_view patte
 namespace {
 
 bool inbox_prefix(std::string_view s) {
-  if (s.size() < 5) return false;
-  for (std::size_t i = 0; i < 5; ++i)
-    if (std::toupper(static_cast<unsigned char>(s[i])) != "INBOX"[i]) return false;
-  return s.size() == 5 || s[5] == '/' ;
+  return text::istarts_with(s, "INBOX") && (s.size() == 5 || s[5] == '/');
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // (RFC 5182), MODSEQ (RFC 7162 3.1.5).
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "imap/commands/commands.hpp"
 #include "imap/protocol/lexer.hpp"
 #include "imap/search_eval.hpp"
@@ -22,7 +23,7 @@ bool uses_modseq(const SearchKey& key) {
 
 asio::awaitable<void> run(Context& ctx, const Command& command, const command::Search& search) {
   if (search.charset) {
-    const std::string charset = to_upper(*search.charset);
+    const std::string charset = text::to_upper(*search.charset);
     if (charset != "UTF-8" && charset != "US-ASCII") {
       ctx.no(command, "BADCHARSET (UTF-8 US-ASCII)", "unsupported charset");
       co_return;

@@ -4,6 +4,7 @@
 // CHANGEDSINCE / VANISHED modifiers (RFC 7162 3.1.4, 3.2.6).
 #include <cctype>
 
+#include "core/text.hpp"
 #include "imap/protocol/parse_detail.hpp"
 
 namespace tern::imap::detail {
@@ -72,7 +73,7 @@ bool parse_partial(Lexer& lx, FetchItem& item) {
 std::string item_name(Lexer& lx) {
   std::string name;
   while (std::isalnum(static_cast<unsigned char>(lx.peek())) || lx.peek() == '.' || lx.peek() == '-') {
-    name += static_cast<char>(std::toupper(static_cast<unsigned char>(lx.peek())));
+    name += text::ascii_upper(lx.peek());
     lx.consume(lx.peek());
   }
   return name;

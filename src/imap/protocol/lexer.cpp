@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "core/text.hpp"
+
 namespace tern::imap {
 namespace {
 
@@ -28,12 +30,6 @@ bool is_atom_char(char c) {
     case '(': case ')': case '{': case ' ': case '%': case '*': case '"': case '\\': case ']': return false;
     default: return true;
   }
-}
-
-std::string to_upper(std::string_view text) {
-  std::string u(text);
-  for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return u;
 }
 
 bool Lexer::fail(std::string_view reason) {
@@ -63,7 +59,7 @@ bool Lexer::expect_end() {
 
 bool Lexer::consume_word(std::string_view word) {
   if (failed() || text_.size() - pos_ < word.size()) return false;
-  if (to_upper(text_.substr(pos_, word.size())) != word) return false;
+  if (!text::iequals(text_.substr(pos_, word.size()), word)) return false;
   const std::size_t after = pos_ + word.size();
   if (after < text_.size() && is_atom_char(text_[after])) return false;
   pos_ = after;
@@ -304,10 +300,10 @@ std::optional<Date> Lexer::date_text() {
   std::optional<int> day = digits(2);
   if (!day) day = digits(1);
   if (!day || !consume('-') || text_.size() - pos_ < 4) return std::nullopt;
-  const std::string month = to_upper(text_.substr(pos_, 3));
+  const std::string_view month = text_.substr(pos_, 3);
   int m = 0;
   for (std::size_t i = 0; i < months.size(); ++i) {
-    if (months[i] == month) m = static_cast<int>(i) + 1;
+    if (text::iequals(months[i], month)) m = static_cast<int>(i) + 1;
   }
   if (m == 0) return std::nullopt;
   pos_ += 3;

@@ -77,6 +77,5 @@ class Lexer {
 };
 
 bool is_atom_char(char c);
-std::string to_upper(std::string_view text);
 
 }  // namespace tern::imap

@@ -1,9 +1,10 @@
 // Modified UTF-7 and UTF-8 mailbox names (RFC 3501 5.1.3, RFC 6855 3).
 #include "imap/protocol/mailbox_name.hpp"
 
-#include <cctype>
 #include <cstdint>
 #include <vector>
+
+#include "core/text.hpp"
 
 namespace tern::imap {
 namespace {
@@ -167,11 +168,7 @@ std::optional<std::string> decode_modified_utf7(std::string_view name) {
 }
 
 std::optional<std::string> decode_mailbox_name(std::string_view raw, bool utf8_enabled) {
-  if (raw.size() == 5) {
-    std::string upper(raw);
-    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (upper == "INBOX") return upper;
-  }
+  if (text::iequals(raw, "INBOX")) return std::string("INBOX");
   if (utf8_enabled) {
     if (!is_valid_utf8(raw)) return std::nullopt;
     for (char c : raw) {

@@ -4,6 +4,7 @@
 // per command; SEARCH and FETCH live in search.cpp and fetch.cpp.
 #include <string_view>
 
+#include "core/text.hpp"
 #include "imap/protocol/command.hpp"
 #include "imap/protocol/command_table.hpp"
 #include "imap/protocol/lexer.hpp"
@@ -23,7 +24,7 @@ Parsed parse_authenticate(Lexer& lx) {
   if (!lx.sp()) return std::nullopt;
   auto mech = lx.atom();
   if (!mech) return std::nullopt;
-  a.mechanism = to_upper(*mech);
+  a.mechanism = text::to_upper(*mech);
   if (lx.consume(' ')) {
     // RFC 9051 6.2.2: base64 or "=" for an empty initial response.
     if (lx.consume('=')) {
@@ -54,7 +55,7 @@ Parsed parse_enable(Lexer& lx) {
   while (lx.consume(' ')) {
     auto cap = lx.atom();
     if (!cap) return std::nullopt;
-    e.capabilities.push_back(to_upper(*cap));
+    e.capabilities.push_back(text::to_upper(*cap));
   }
   if (e.capabilities.empty()) {
     lx.fail("ENABLE needs a capability");
@@ -259,12 +260,12 @@ std::variant<Command, ParseError> parse_command(std::string_view text, ParseLimi
   if (!word) return ParseError{*tag, "missing command"};
   Command command;
   command.tag = std::move(*tag);
-  command.name = to_upper(*word);
+  command.name = text::to_upper(*word);
   if (command.name == "UID") {
     command.uid = true;
     auto sub = lx.sp() ? lx.atom() : std::nullopt;
     if (!sub) return ParseError{command.tag, "UID needs a command"};
-    command.name = to_upper(*sub);
+    command.name = text::to_upper(*sub);
   }
   const CommandSpec* entry = find_command(command.name);
   if (entry == nullptr || (command.uid && !entry->uid_form)) {

@@ -3,19 +3,14 @@
 #include "imap/protocol/reader.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <stdexcept>
+
+#include "core/text.hpp"
 
 namespace tern::imap {
 namespace {
 
 constexpr std::size_t tail_keep = 32;  // enough for "~{18446744073709551615+}"
-
-std::string upper(std::string_view s) {
-  std::string u(s);
-  for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return u;
-}
 
 }  // namespace
 
@@ -46,8 +41,7 @@ std::optional<LiteralHeader> literal_at_end(std::string_view line) {
 }
 
 bool is_idle_done(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-  return upper(text) == "DONE";
+  return text::iequals(text::trim_right(text, "\r\n"), "DONE");
 }
 
 CommandReader::CommandReader(ReaderLimits limits) : limits_(limits) {}
@@ -161,11 +155,11 @@ void CommandReader::note_first_line(std::string_view line) {
   tag_ = std::string(line.substr(0, std::min<std::size_t>(sp, 64)));
   if (sp == std::string_view::npos) return;
   std::string_view rest = line.substr(sp + 1);
-  std::string word = upper(rest.substr(0, rest.find(' ')));
+  std::string word = text::to_upper(rest.substr(0, rest.find(' ')));
   if (word == "UID" && rest.find(' ') != std::string_view::npos) {
     std::string_view after = rest.substr(rest.find(' ') + 1);
     word += ' ';
-    word += upper(after.substr(0, after.find(' ')));
+    word += text::to_upper(after.substr(0, after.find(' ')));
   }
   name_ = word.substr(0, 32);
 }

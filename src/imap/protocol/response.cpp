@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/text.hpp"
 #include "imap/protocol/lexer.hpp"
 #include "imap/protocol/mailbox_name.hpp"
 #include "imap/protocol/sequence_set.hpp"
@@ -53,7 +54,7 @@ std::string quote_string(std::string_view text, bool utf8) {
 }
 
 std::string format_astring(std::string_view text, bool utf8) {
-  bool atom = !text.empty() && to_upper(text) != "NIL";
+  bool atom = !text.empty() && !text::iequals(text, "NIL");
   for (char c : text) {
     if (!is_atom_char(c) && c != ']') atom = false;
   }

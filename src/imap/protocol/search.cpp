@@ -3,8 +3,8 @@
 // options with SAVE and "$"). Parenthesized groups and NOT/OR recurse, so
 // the depth bound of the lexer applies to both.
 #include <array>
-#include <cctype>
 
+#include "core/text.hpp"
 #include "imap/protocol/parse_detail.hpp"
 
 namespace tern::imap::detail {
@@ -104,7 +104,7 @@ std::optional<SearchKey> parse_key(Lexer& lx) {
     lx.fail("expected a search key");
     return std::nullopt;
   }
-  const std::string name = to_upper(*word);
+  const std::string name = text::to_upper(*word);
   const KeySpec* spec = nullptr;
   for (const KeySpec& k : keys) {
     if (k.name == name) spec = &k;
@@ -229,7 +229,7 @@ std::optional<std::vector<StatusItem>> parse_status_items(Lexer& lx) {
   do {
     auto word = lx.atom();
     if (!word) return std::nullopt;
-    const std::string name = to_upper(*word);
+    const std::string name = text::to_upper(*word);
     bool known = false;
     for (const auto& [text, item] : names) {
       if (text == name) {

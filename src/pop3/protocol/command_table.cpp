@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "core/text.hpp"
+
 namespace tern::pop3 {
 namespace {
 
@@ -25,21 +27,12 @@ constexpr std::array<CommandSpec, 14> commands{{
     {"UIDL", Verb::uidl, transaction},
 }};
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (c != b[i]) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
 const CommandSpec* find_command(std::string_view keyword) {
   for (const CommandSpec& spec : commands)
-    if (iequals(keyword, spec.name)) return &spec;
+    if (text::iequals(keyword, spec.name)) return &spec;
   return nullptr;
 }
 

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <limits>
 
+#include "core/text.hpp"
 #include "pop3/protocol/server_protocol.hpp"
 
 namespace tern::pop3 {
@@ -30,17 +31,6 @@ std::optional<std::uint64_t> parse_number(std::string_view text) {
   return value;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -51,8 +41,7 @@ void ServerProtocol::handle_command(std::string_view line) {
   if (!spec) return refuse("", command.keyword.empty() ? "Empty command" : "Unknown command");
   // RFC 1939 7: a password may contain spaces, so PASS keeps its argument whole.
   if (spec->verb != Verb::pass)
-    while (!command.arguments.empty() && (command.arguments.back() == ' ' || command.arguments.back() == '\t'))
-      command.arguments.remove_suffix(1);
+    command.arguments = text::trim_right(command.arguments, text::wsp);
   if (state_ == State::authorization && !(spec->flags & command_flag::authorization))
     return refuse("", "Not valid before login");
   if (state_ == State::transaction && !(spec->flags & command_flag::transaction))
@@ -107,7 +96,7 @@ void ServerProtocol::handle_auth(std::string_view arguments) {
     if (initial->empty() || initial->find(' ') != std::string_view::npos)
       return refuse("", "Syntax: AUTH mechanism [initial-response]");
   }
-  if (!iequals(mechanism, "PLAIN")) return refuse("", "Unsupported authentication mechanism");
+  if (!text::iequals(mechanism, "PLAIN")) return refuse("", "Unsupported authentication mechanism");
   auto exchange = auth::SaslExchange::start(mechanism, initial);
   if (!exchange) return refuse("", "Unsupported authentication mechanism");
   sasl_.emplace(std::move(*exchange));

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/text.hpp"
+
 namespace tern::pop3 {
 
 std::string unique_id(std::uint32_t uidvalidity, std::uint32_t uid) {
@@ -57,13 +59,7 @@ void ServerProtocol::process() {
 
 std::size_t ServerProtocol::line_limit() const {
   if (input_ == Input::sasl_response) return max_auth_octets;
-  std::string_view head(in_.data() + pos_, std::min<std::size_t>(5, in_.size() - pos_));
-  if (head.size() == 5) {
-    std::string upper(head);
-    for (char& c : upper)
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (upper == "AUTH ") return max_auth_octets;
-  }
+  if (text::istarts_with(std::string_view(in_).substr(pos_), "AUTH ")) return max_auth_octets;
   return max_command_octets;
 }
 

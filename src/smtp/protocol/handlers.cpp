@@ -5,18 +5,13 @@
 // Security: every command passes check_gates() (EHLO first, STARTTLS first on
 // the submission port, AUTH first where required) before any handler runs.
 #include "core/base64.hpp"
+#include "core/text.hpp"
 #include "auth/sasl.hpp"
 #include "smtp/protocol/server_protocol.hpp"
 
 namespace tern::smtp {
 namespace {
 
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return out;
-}
 
 // The EHLO/HELO argument ends up in Received: fields; keep it one printable
 // token (a domain or an address literal, RFC 5321 4.1.1.1).
@@ -37,7 +32,7 @@ void ServerProtocol::handle_command(std::string_view line) {
     refuse(500, "5.5.2", "NUL characters are not allowed in commands");
     return;
   }
-  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+  line = text::trim_right(line, text::wsp);
   const CommandLine command = split_command(line);
   const CommandSpec* spec = find_command(command.verb);
   if (!spec) {
@@ -124,7 +119,7 @@ void ServerProtocol::handle_auth(std::string_view arguments) {
   if (!auth_user_.empty()) return refuse(503, "5.5.1", "Already authenticated");
   if (transaction_) return refuse(503, "5.5.1", "AUTH is not permitted during a mail transaction");
   const CommandLine parts = split_command(arguments);  // mechanism [SP initial-response]
-  const std::string mechanism = upper(parts.verb);
+  const std::string mechanism = text::to_upper(parts.verb);
   if (parts.arguments.find(' ') != std::string_view::npos || (mechanism.empty()))
     return refuse(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]");
   if (mechanism != "PLAIN" && mechanism != "LOGIN")

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/text.hpp"
 #include "store/types.hpp"
 
 namespace tern::smtp {
@@ -12,15 +13,6 @@ namespace {
 
 constexpr std::size_t max_envid_octets = 100;  // RFC 3461 4.4
 constexpr std::size_t max_orcpt_octets = 500;  // RFC 3461 4.2
-
-char to_upper_ascii(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (to_upper_ascii(a[i]) != to_upper_ascii(b[i])) return false;
-  return true;
-}
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -100,7 +92,7 @@ std::variant<std::vector<Parameter>, Refusal> split_parameters(std::string_view 
       parameter.value = value;
     }
     for (const Parameter& seen : out)
-      if (iequals(seen.keyword, parameter.keyword))
+      if (text::iequals(seen.keyword, parameter.keyword))
         return syntax_error("Duplicate parameter " + std::string(parameter.keyword));
     out.push_back(parameter);
   }
@@ -119,36 +111,33 @@ bool has_non_ascii(std::string_view text) {
 
 // The prefix "FROM:" / "TO:", case-insensitive; some clients put spaces after the colon.
 std::optional<std::string_view> after_prefix(std::string_view arguments, std::string_view prefix) {
-  if (arguments.size() < prefix.size() || !iequals(arguments.substr(0, prefix.size()), prefix))
-    return std::nullopt;
-  arguments.remove_prefix(prefix.size());
-  while (!arguments.empty() && arguments.front() == ' ') arguments.remove_prefix(1);
-  return arguments;
+  if (!text::istarts_with(arguments, prefix)) return std::nullopt;
+  return text::trim_left(arguments.substr(prefix.size()), " ");
 }
 
 std::optional<Refusal> apply_mail_parameter(const Parameter& p, MailArguments& mail) {
   const std::string_view value = p.value.value_or(std::string_view{});
-  if (iequals(p.keyword, "SIZE")) {
+  if (text::iequals(p.keyword, "SIZE")) {
     auto size = p.value ? parse_count(value) : std::nullopt;
     if (!size) return syntax_error("Syntax: SIZE=<octets>");
     mail.size = size;
-  } else if (iequals(p.keyword, "BODY")) {
-    if (iequals(value, "7BIT")) mail.body = BodyType::seven_bit;
-    else if (iequals(value, "8BITMIME")) mail.body = BodyType::eight_bit_mime;
-    else if (iequals(value, "BINARYMIME")) return Refusal{555, "5.5.4", "BODY=BINARYMIME is not supported"};
+  } else if (text::iequals(p.keyword, "BODY")) {
+    if (text::iequals(value, "7BIT")) mail.body = BodyType::seven_bit;
+    else if (text::iequals(value, "8BITMIME")) mail.body = BodyType::eight_bit_mime;
+    else if (text::iequals(value, "BINARYMIME")) return Refusal{555, "5.5.4", "BODY=BINARYMIME is not supported"};
     else return syntax_error("Syntax: BODY=7BIT|8BITMIME");
-  } else if (iequals(p.keyword, "SMTPUTF8")) {
+  } else if (text::iequals(p.keyword, "SMTPUTF8")) {
     if (p.value) return syntax_error("SMTPUTF8 takes no value");
     mail.smtputf8 = true;
-  } else if (iequals(p.keyword, "RET")) {
-    if (iequals(value, "FULL")) mail.ret = Ret::full;
-    else if (iequals(value, "HDRS")) mail.ret = Ret::headers;
+  } else if (text::iequals(p.keyword, "RET")) {
+    if (text::iequals(value, "FULL")) mail.ret = Ret::full;
+    else if (text::iequals(value, "HDRS")) mail.ret = Ret::headers;
     else return syntax_error("Syntax: RET=FULL|HDRS");
-  } else if (iequals(p.keyword, "ENVID")) {
+  } else if (text::iequals(p.keyword, "ENVID")) {
     auto decoded = p.value && value.size() <= max_envid_octets ? xtext_decode(value) : std::nullopt;
     if (!decoded) return syntax_error("Syntax: ENVID=<xtext of at most 100 characters>");
     mail.envid = std::move(*decoded);
-  } else if (iequals(p.keyword, "AUTH")) {
+  } else if (text::iequals(p.keyword, "AUTH")) {
     // RFC 4954 5: the submitter claimed by a trusted relay; tern does not
     // trust relays with it, so the value is checked and dropped.
     if (!p.value || !xtext_decode(value)) return syntax_error("Syntax: AUTH=<xtext>");
@@ -160,7 +149,7 @@ std::optional<Refusal> apply_mail_parameter(const Parameter& p, MailArguments& m
 
 std::optional<Refusal> apply_rcpt_parameter(const Parameter& p, Recipient& recipient) {
   const std::string_view value = p.value.value_or(std::string_view{});
-  if (iequals(p.keyword, "NOTIFY")) {
+  if (text::iequals(p.keyword, "NOTIFY")) {
     // RFC 3461 4.1: "NEVER" alone, or a list of SUCCESS, FAILURE, DELAY.
     if (!p.value) return syntax_error("Syntax: NOTIFY=NEVER|SUCCESS,FAILURE,DELAY");
     std::uint8_t bits = 0;
@@ -169,17 +158,17 @@ std::optional<Refusal> apply_rcpt_parameter(const Parameter& p, Recipient& recip
       std::size_t end = value.find(',', start);
       if (end == std::string_view::npos) end = value.size();
       std::string_view word = value.substr(start, end - start);
-      if (iequals(word, "NEVER")) bits |= store::notify::never;
-      else if (iequals(word, "SUCCESS")) bits |= store::notify::success;
-      else if (iequals(word, "FAILURE")) bits |= store::notify::failure;
-      else if (iequals(word, "DELAY")) bits |= store::notify::delay;
+      if (text::iequals(word, "NEVER")) bits |= store::notify::never;
+      else if (text::iequals(word, "SUCCESS")) bits |= store::notify::success;
+      else if (text::iequals(word, "FAILURE")) bits |= store::notify::failure;
+      else if (text::iequals(word, "DELAY")) bits |= store::notify::delay;
       else return syntax_error("Syntax: NOTIFY=NEVER|SUCCESS,FAILURE,DELAY");
       start = end + 1;
     }
     if ((bits & store::notify::never) && bits != store::notify::never)
       return syntax_error("NOTIFY=NEVER cannot be combined with other values");
     recipient.notify = bits;
-  } else if (iequals(p.keyword, "ORCPT")) {
+  } else if (text::iequals(p.keyword, "ORCPT")) {
     // RFC 3461 4.2: addr-type ";" xtext, addr-type an atom such as "rfc822".
     const std::size_t semicolon = value.find(';');
     if (!p.value || semicolon == std::string_view::npos || semicolon == 0 || value.size() > max_orcpt_octets)
@@ -285,7 +274,7 @@ std::variant<Recipient, Refusal> parse_rcpt_arguments(std::string_view arguments
   // Source routes are honoured by nobody today; in RCPT they only serve to
   // make a relay forward elsewhere, so tern refuses them outright.
   if (path.front() == '@') return Refusal{553, "5.1.0", "Source routes are not accepted"};
-  if (iequals(path, "postmaster")) {
+  if (text::iequals(path, "postmaster")) {
     recipient.address = address::Address{"postmaster", std::string(postmaster_domain)};
     recipient.postmaster = true;
     return recipient;

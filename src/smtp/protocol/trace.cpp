@@ -6,6 +6,8 @@
 #include <ctime>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace tern::smtp::trace {
 namespace {
 
@@ -46,16 +48,6 @@ std::string address_literal(std::string_view address) {
   return (v6 ? "[IPv6:" : "[") + domain_like(address) + "]";
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -118,9 +110,7 @@ bool has_field(std::string_view message, std::string_view name) {
     if (line.front() != ' ' && line.front() != '\t') {
       const std::size_t colon = line.find(':');
       if (colon != std::string_view::npos) {
-        std::string_view field = line.substr(0, colon);
-        while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-        if (iequals(field, name)) return true;
+        if (text::iequals(text::trim_right(line.substr(0, colon), text::wsp), name)) return true;
       }
     }
     if (eol == std::string_view::npos) break;

@@ -3,6 +3,7 @@
 //   recipients), 4.5.3.1.8 and 4.5.3.1.10 (452 too many recipients),
 //   RFC 1870 (SIZE, 552 5.3.4), RFC 3030 2 (BDAT: the announced octets are
 //   always consumed; BDAT and DATA do not mix in one transaction).
+#include "core/text.hpp"
 #include "smtp/protocol/server_protocol.hpp"
 
 namespace tern::smtp {
@@ -22,12 +23,7 @@ std::optional<BdatArguments> parse_bdat(std::string_view arguments) {
   BdatArguments out;
   if (space != std::string_view::npos) {
     std::string_view marker = arguments.substr(space + 1);
-    if (marker.size() != 4) return std::nullopt;
-    for (std::size_t i = 0; i < 4; ++i) {
-      char c = marker[i];
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      if (c != "LAST"[i]) return std::nullopt;
-    }
+    if (!text::iequals(marker, "LAST")) return std::nullopt;
     out.last = true;
   }
   // 19 digits always fit in 64 bits; no chunk is ever that large anyway.

@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 
+#include "core/text.hpp"
 #include "store/sqlite/operations.hpp"
 
 namespace tern::store::sqlite::ops {
@@ -20,7 +21,6 @@ constexpr std::size_t max_domain_length = 255;
 constexpr std::size_t max_mailbox_name_length = 1000;
 constexpr std::size_t max_keyword_length = 200;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool is_control_or_space(char c) {
   auto u = static_cast<unsigned char>(c);
@@ -43,7 +43,7 @@ Result<std::string> canonical_domain(std::string_view name) {
     if (is_control_or_space(c) || c == '@') {
       return make_error(Errc::invalid, fmt::format("\"{}\" is not a domain name", name));
     }
-    out.push_back(lower(c));
+    out.push_back(text::ascii_lower(c));
   }
   return out;
 }
@@ -83,11 +83,8 @@ Result<std::string> canonical_mailbox_name(std::string_view name) {
   if (name.front() == '/' || name.back() == '/' || name.find("//") != std::string_view::npos) {
     return make_error(Errc::invalid, fmt::format("\"{}\" has an empty hierarchy level", name));
   }
-  std::string out(name);
-  std::string folded;
-  for (char c : out) folded.push_back(lower(c));
-  if (folded == "inbox") return std::string("INBOX");
-  return out;
+  if (text::iequals(name, "INBOX")) return std::string("INBOX");
+  return std::string(name);
 }
 
 Result<void> check_special_use(std::string_view special_use) {
