@@ -103,7 +103,7 @@ std::optional<std::string> find_field(const std::vector<HeaderField>& fields, st
   return std::nullopt;
 }
 
-std::optional<store::UnixTime> parse_date(std::string_view text) {
+std::optional<UnixTime> parse_date(std::string_view text) {
   static constexpr std::array<std::string_view, 12> months = {"jan", "feb", "mar", "apr", "may", "jun",
                                                                "jul", "aug", "sep", "oct", "nov", "dec"};
   auto t = tokens(text);
@@ -150,8 +150,8 @@ std::optional<store::UnixTime> parse_date(std::string_view text) {
   return days * 86400 + hh * 3600 + mm * 60 + ss - offset;
 }
 
-store::MessageMeta describe_message(std::string_view message) {
-  store::MessageMeta meta;
+MessageMeta describe_message(std::string_view message) {
+  MessageMeta meta;
   meta.size = message.size();
   meta.header_size = header_size(message);
   auto fields = parse_header(message.substr(0, meta.header_size));

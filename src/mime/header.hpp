@@ -10,7 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "store/types.hpp"
+#include "core/unix_time.hpp"
+#include "mime/message_meta.hpp"
 
 namespace tern::mime {
 
@@ -32,9 +33,9 @@ std::optional<std::string> find_field(const std::vector<HeaderField>& fields, st
 
 // RFC 5322 3.3 date-time, with the obsolete forms of 4.3 (two-digit years,
 // named zones, missing seconds, missing day of week); nullopt when unparsable.
-std::optional<store::UnixTime> parse_date(std::string_view text);
+std::optional<UnixTime> parse_date(std::string_view text);
 
 // Size, header size, Date and the envelope fields of a message.
-store::MessageMeta describe_message(std::string_view message);
+MessageMeta describe_message(std::string_view message);
 
 }  // namespace tern::mime

@@ -8,10 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "core/dsn.hpp"
+#include "core/unix_time.hpp"
+#include "mime/message_meta.hpp"
+
 namespace tern::store {
 
 using Id = std::int64_t;
-using UnixTime = std::int64_t;
+using UnixTime = ::tern::UnixTime;  // seconds since the Unix epoch (UTC), core/unix_time.hpp
 
 struct Domain {
   Id id = 0;
@@ -56,23 +60,8 @@ struct Mailbox {
   std::uint32_t message_count = 0;  // entries currently in the mailbox
 };
 
-// Header fields the protocols need without reparsing the message; computed
-// once at delivery by mime::describe_message. Values are unfolded, raw
-// (RFC 2047 words left encoded), empty when the field is absent.
-struct MessageMeta {
-  std::uint64_t size = 0;          // octets of the whole message
-  std::uint64_t header_size = 0;   // octets of the header section incl. the empty line
-  UnixTime date = 0;               // the Date: field, 0 when absent or unparsable
-  std::string subject;
-  std::string from;
-  std::string sender;
-  std::string reply_to;
-  std::string to;
-  std::string cc;
-  std::string bcc;
-  std::string in_reply_to;
-  std::string message_id;
-};
+// The header summary kept beside each message (defined in mime, which computes it).
+using MessageMeta = mime::MessageMeta;
 
 // A message to be stored: immutable bytes in canonical form (CRLF line
 // endings, mime::canonicalize_line_endings), their meta and their structure
@@ -133,13 +122,8 @@ struct MailboxChanges {
 
 // ---- queue (store and forward) ----
 
-// RFC 3461 NOTIFY as bits; none means NOTIFY=NEVER was given.
-namespace notify {
-inline constexpr std::uint8_t success = 1u << 0;
-inline constexpr std::uint8_t failure = 1u << 1;
-inline constexpr std::uint8_t delay = 1u << 2;
-inline constexpr std::uint8_t never = 1u << 3;
-}  // namespace notify
+// RFC 3461 NOTIFY as bits (core/dsn.hpp); none means NOTIFY=NEVER was given.
+namespace notify = ::tern::dsn::notify;
 
 enum class RecipientState { pending, delivered, failed };
 

@@ -5,8 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "core/dsn.hpp"
 #include "core/text.hpp"
-#include "store/types.hpp"
 
 namespace tern::smtp {
 namespace {
@@ -158,14 +158,14 @@ std::optional<Refusal> apply_rcpt_parameter(const Parameter& p, Recipient& recip
       std::size_t end = value.find(',', start);
       if (end == std::string_view::npos) end = value.size();
       std::string_view word = value.substr(start, end - start);
-      if (text::iequals(word, "NEVER")) bits |= store::notify::never;
-      else if (text::iequals(word, "SUCCESS")) bits |= store::notify::success;
-      else if (text::iequals(word, "FAILURE")) bits |= store::notify::failure;
-      else if (text::iequals(word, "DELAY")) bits |= store::notify::delay;
+      if (text::iequals(word, "NEVER")) bits |= dsn::notify::never;
+      else if (text::iequals(word, "SUCCESS")) bits |= dsn::notify::success;
+      else if (text::iequals(word, "FAILURE")) bits |= dsn::notify::failure;
+      else if (text::iequals(word, "DELAY")) bits |= dsn::notify::delay;
       else return syntax_error("Syntax: NOTIFY=NEVER|SUCCESS,FAILURE,DELAY");
       start = end + 1;
     }
-    if ((bits & store::notify::never) && bits != store::notify::never)
+    if ((bits & dsn::notify::never) && bits != dsn::notify::never)
       return syntax_error("NOTIFY=NEVER cannot be combined with other values");
     recipient.notify = bits;
   } else if (text::iequals(p.keyword, "ORCPT")) {
