@@ -13,10 +13,10 @@
 #include "core/asio_tuple.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "delivery/planner.hpp"
 #include "net/tls.hpp"
 #include "queue/bounce.hpp"
 #include "queue/routing.hpp"
-#include "store/prepare_message.hpp"
 
 namespace tern::queue {
 
@@ -305,7 +305,6 @@ asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const sto
   }
   std::string text = build_notice(notice, message);
 
-  store::Delivery delivery;
   auto sender = address::parse(entry.spec.sender, address::ParseOptions{.allow_utf8 = true});
   if (!sender) {
     log::warn("event=bounce_dropped queue_id={} reason=bad_sender sender={}", entry.id, log::kv(entry.spec.sender));
@@ -317,23 +316,14 @@ asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const sto
                log::kv(resolution.error().message));
     co_return std::nullopt;
   }
-  store::OutboundSpec outbound;  // the null reverse-path: a notice never causes another (RFC 5321 4.5.5)
-  outbound.smtputf8 = entry.spec.smtputf8;
-  if (resolution->local_domain) {
-    for (auto account : resolution->accounts) delivery.local.push_back(store::LocalTarget{account, "INBOX", 0});
-    for (const auto& external : resolution->external) outbound.recipients.push_back(store::QueueRecipient{external, {}, 0, {}, {}});
-  } else {
-    outbound.recipients.push_back(store::QueueRecipient{entry.spec.sender, {}, 0, {}, {}});
-  }
-  if (delivery.local.empty() && outbound.recipients.empty()) {
+  auto plan = delivery::plan_delivery(
+      delivery::notice_input(entry.spec.sender, std::move(*resolution), entry.spec.smtputf8, now, text));
+  if (plan.empty()) {
     log::warn("event=bounce_dropped queue_id={} reason=unknown_local_sender sender={}", entry.id,
               log::kv(entry.spec.sender));
     co_return std::nullopt;
   }
-  if (!outbound.recipients.empty()) delivery.outbound = std::move(outbound);
-  if (!delivery.local.empty()) text = "Return-Path: <>\r\n" + text;
-  delivery.message = store::prepare_message(text, now);
-  co_return delivery;
+  co_return std::move(plan.delivery);
 }
 
 asio::awaitable<void> Scheduler::record(const store::QueueEntry& entry, const std::vector<RecipientOutcome>& outcomes,

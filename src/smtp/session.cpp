@@ -1,7 +1,8 @@
 // The SMTP session: the protocol's handler for the session engine. It
 // performs the core's actions in order (replies are held by the engine while
-// a pipelined group is still arriving, RFC 2920). Recipient policy (DESIGN.md rule 2) and the
-// single durable delivery transaction (rule 1) live here.
+// a pipelined group is still arriving, RFC 2920). Recipient policy (DESIGN.md
+// rule 2) and the delivery plan come from delivery/planner; the single
+// durable delivery transaction (rule 1) is made here.
 #include "smtp/session.hpp"
 
 #include <fmt/format.h>
@@ -9,17 +10,14 @@
 #include <array>
 #include <ctime>
 #include <map>
-#include <set>
 
 #include "core/address.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "delivery/planner.hpp"
 #include "session/engine.hpp"
 #include "session/login.hpp"
-#include "smtp/protocol/policy.hpp"
 #include "smtp/protocol/server_protocol.hpp"
-#include "smtp/protocol/trace.hpp"
-#include "store/prepare_message.hpp"
 
 namespace tern::smtp {
 
@@ -132,15 +130,7 @@ class Session final : public session::Handler {
       log::error("session={} event=store_error op=resolve error={}", id_, log::kv(resolution.error().message));
       co_return RecipientVerdict::temporary_failure;
     }
-    RecipientVerdict verdict = RecipientVerdict::accept;
-    if (resolution->local_domain) {
-      if (looks_like_relay_trick(check.address) && check.auth_user.empty())
-        verdict = RecipientVerdict::not_allowed;
-      else if (!resolution->found())
-        verdict = RecipientVerdict::unknown_user;
-    } else if (check.auth_user.empty()) {
-      verdict = RecipientVerdict::relay_denied;
-    }
+    const RecipientVerdict verdict = delivery::relay_verdict(*resolution, check.address, !check.auth_user.empty());
     log::info("session={} event=rcpt to={} verdict={}", id_, log::kv(key), verdict_name(verdict));
     if (verdict == RecipientVerdict::accept) resolved_[key] = std::move(*resolution);
     co_return verdict;
@@ -187,50 +177,21 @@ class Session final : public session::Handler {
   }
 
   asio::awaitable<Result<std::string>> deliver_message(action::Deliver& deliver) {
-    const Envelope& envelope = deliver.envelope;
-    const auto now = static_cast<std::int64_t>(std::time(nullptr));
-    const std::string txid = make_unique_id();
+    delivery::Input input;
+    input.origin = env_.protocol == Protocol::smtp ? delivery::Origin::smtp : delivery::Origin::submission;
+    input.recipients = delivery::accepted_recipients(deliver.envelope, resolved_);
+    input.envelope = std::move(deliver.envelope);
+    input.hostname = env_.config.hostname;
+    input.id = make_unique_id();
+    input.now = static_cast<std::int64_t>(std::time(nullptr));
+    input.message = deliver.message;
+    delivery::Plan plan = delivery::plan_delivery(input);
+    const Envelope& envelope = input.envelope;
+    const std::string& txid = input.id;
 
-    store::Delivery delivery;
-    std::set<store::Id> accounts;
-    store::OutboundSpec outbound;
-    auto add_outbound = [&](std::string address, const Recipient& r) {
-      outbound.recipients.push_back(store::QueueRecipient{std::move(address), r.orcpt, r.notify, {}, {}});
-    };
-    for (const auto& r : envelope.recipients) {
-      const std::string key = address::canonical(r.address);
-      auto it = resolved_.find(key);
-      if (it == resolved_.end()) continue;  // not accepted at RCPT time
-      const store::Resolution& res = it->second;
-      if (!res.local_domain) {
-        add_outbound(r.address.str(), r);
-        continue;
-      }
-      for (auto account : res.accounts)
-        if (accounts.insert(account).second) delivery.local.push_back(store::LocalTarget{account, "INBOX", 0});
-      for (const auto& external : res.external) add_outbound(external, r);
-    }
-    if (!outbound.recipients.empty()) {
-      outbound.sender = envelope.reverse_path();
-      outbound.envid = envelope.envid;
-      outbound.ret = envelope.ret == Ret::full ? "FULL" : envelope.ret == Ret::headers ? "HDRS" : "";
-      outbound.smtputf8 = envelope.smtputf8;
-      outbound.eight_bit = envelope.body == BodyType::eight_bit_mime;
-      outbound.auth_user = envelope.auth_user;
-      delivery.outbound = std::move(outbound);
-    }
-
-    std::string message;
-    if (!delivery.local.empty()) message += trace::return_path_field(envelope);
-    message += trace::received_field(envelope, env_.config.hostname, txid, now);
-    if (env_.protocol != Protocol::smtp && !envelope.auth_user.empty())
-      message += trace::missing_submission_fields(deliver.message, env_.config.hostname, txid, now);
-    message += deliver.message;
-    delivery.message = store::prepare_message(message, now);
-
-    const std::size_t local_count = delivery.local.size();
-    const std::size_t remote_count = delivery.outbound ? delivery.outbound->recipients.size() : 0;
-    auto result = co_await env_.store.deliver(std::move(delivery));
+    const std::size_t local_count = plan.local_count();
+    const std::size_t remote_count = plan.queued_count();
+    auto result = co_await env_.store.deliver(std::move(plan.delivery));
     if (!result) {
       log::error("session={} event=store_error op=deliver id={} error={}", id_, txid,
                  log::kv(result.error().message));
