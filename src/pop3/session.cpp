@@ -14,17 +14,18 @@
 
 #include "core/asio_tuple.hpp"
 #include "core/log.hpp"
-#include "session/engine.hpp"
-#include "session/login.hpp"
 #include "pop3/maildrop_lock.hpp"
 #include "pop3/protocol/server_protocol.hpp"
+#include "session/core_handler.hpp"
+#include "session/login.hpp"
+#include "store/batch.hpp"
 
 namespace tern::pop3 {
 
 namespace {
 
-constexpr std::size_t read_ahead_count = 8;             // messages read in one trip to the store
-constexpr std::uint64_t read_ahead_bytes = 512 * 1024;   // at most this much held per session
+// Messages read in one trip to the store, at most 512 KiB held per session.
+constexpr store::BatchBound read_ahead{8, 512 * 1024, false};
 
 // Messages read before the client asks for them: clients RETR one message
 // after another, so while one is sent the next few are read from the store
@@ -39,10 +40,12 @@ struct ReadAhead {
   asio::steady_timer ready;  // cancelled once read, to wake a waiting session
 };
 
-class Session final : public session::Handler {
+using CoreHandler =
+    session::CoreHandler<ServerProtocol, Action, action::Reply, action::StartTls, action::Close, TlsInfo>;
+
+class Session final : public CoreHandler {
  public:
-  Session(const SessionEnv& env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
-      : env_(env), connection_(connection), id_(id), engine_(env, std::move(connection), id, held_) {}
+  using CoreHandler::CoreHandler;
 
   asio::awaitable<void> run() {
     executor_ = co_await asio::this_coro::executor;
@@ -50,30 +53,18 @@ class Session final : public session::Handler {
   }
 
   asio::awaitable<bool> start() override {
-    protocol_.emplace(make_config(), tls_facts());
-    protocol_->start();
+    core_.emplace(make_config(), tls_facts());
+    core_->start();
     co_return true;
   }
 
-  asio::awaitable<bool> pump() override {
-    while (auto action = protocol_->next())
-      if (!co_await perform(*action)) co_return false;
-    co_return true;
-  }
-
-  bool closed() const override { return protocol_->closed(); }
-  bool idle() const override { return protocol_->idle(); }
   // RFC 1939 has no reply for a command cut short: a stopping server answers
   // the pending command and ends the session at once.
   bool stop_now() const override { return true; }
-  void feed(std::string_view bytes) override { protocol_->feed(bytes); }
   std::chrono::seconds read_timeout() const override { return idle_timeout(env_.config.limits); }
-  void on_timeout() override { protocol_->timed_out(); }
-  void on_session_timeout() override { protocol_->timed_out(); }
-  void on_shutdown() override { protocol_->shutting_down(); }
   void on_disconnect() override {
     // The client went away: nothing is removed (RFC 1939 6).
-    if (protocol_->state() == ServerProtocol::State::transaction)
+    if (core_->state() == ServerProtocol::State::transaction)
       log::info("session={} event=dropped_in_transaction removed=0", id_);
   }
 
@@ -87,20 +78,8 @@ class Session final : public session::Handler {
     return c;
   }
 
-  std::optional<TlsInfo> tls_facts() const {
-    if (auto info = connection_->tls_info()) return TlsInfo{info->version, info->cipher};
-    return std::nullopt;
-  }
-
-  // Performs one action; false ends the session.
-  asio::awaitable<bool> perform(Action& action) {
-    if (auto* reply = std::get_if<action::Reply>(&action)) co_return co_await engine_.reply(reply->text, reply->flush);
-    if (std::holds_alternative<action::StartTls>(action)) {
-      auto info = co_await engine_.start_tls();
-      if (!info) co_return false;
-      protocol_->tls_established(TlsInfo{info->version, info->cipher});
-      co_return true;
-    }
+  // Performs one of POP3's own actions; false ends the session.
+  asio::awaitable<bool> perform(Action& action) override {
     if (auto* login = std::get_if<action::Authenticate>(&action)) {
       co_await authenticate(*login);
       co_return true;
@@ -112,16 +91,11 @@ class Session final : public session::Handler {
                    log::kv(message.error().message));
       else
         log::debug("session={} event=retrieve uid={} size={}", id_, load->uid, message->size());
-      protocol_->message_loaded(std::move(message));
+      core_->message_loaded(std::move(message));
       co_return true;
     }
-    if (auto* expunge = std::get_if<action::Expunge>(&action)) {
-      co_await remove(*expunge);
-      co_return true;
-    }
-    // Close
-    co_await engine_.flush();
-    co_return false;
+    if (auto* expunge = std::get_if<action::Expunge>(&action)) co_await remove(*expunge);
+    co_return true;
   }
 
   // The message, from the read-ahead when it has it; once the read-ahead is
@@ -154,15 +128,14 @@ class Session final : public session::Handler {
 
   void start_read_ahead(std::uint32_t uid) {
     read_ahead_.reset();
-    auto next = std::upper_bound(entries_.begin(), entries_.end(), uid,
-                                 [](std::uint32_t u, const MaildropEntry& e) { return u < e.uid; });
+    const auto next = static_cast<std::size_t>(
+        std::upper_bound(entries_.begin(), entries_.end(), uid,
+                         [](std::uint32_t u, const MaildropEntry& e) { return u < e.uid; }) -
+        entries_.begin());
+    const std::size_t end = store::batch_end(next, entries_.size(), read_ahead,
+                                             [&](std::size_t i) { return entries_[i].size; });
     std::vector<store::Id> ids;
-    std::uint64_t bytes = 0;
-    for (; next != entries_.end() && ids.size() < read_ahead_count; ++next) {
-      if (bytes + next->size > read_ahead_bytes) break;
-      bytes += next->size;
-      ids.push_back(next->message_id);
-    }
+    for (std::size_t i = next; i < end; ++i) ids.push_back(entries_[i].message_id);
     if (ids.empty()) return;
     auto ahead = std::make_shared<ReadAhead>(executor_, std::move(ids));
     read_ahead_ = ahead;
@@ -184,28 +157,28 @@ class Session final : public session::Handler {
                                            login.password);
     switch (outcome.status) {
       case session::LoginStatus::ok: break;
-      case session::LoginStatus::unavailable: protocol_->login_refused(LoginRefusal::unavailable); co_return;
+      case session::LoginStatus::unavailable: core_->login_refused(LoginRefusal::unavailable); co_return;
       case session::LoginStatus::failed:
-      case session::LoginStatus::throttled: protocol_->login_refused(LoginRefusal::bad_credentials); co_return;
+      case session::LoginStatus::throttled: core_->login_refused(LoginRefusal::bad_credentials); co_return;
     }
     const store::Account& account = *outcome.account;
     auto lock = MaildropLock::acquire(account.id);
     if (!lock) {
       log::info("session={} event=maildrop_in_use user={}", id_, log::kv(account.address));
-      protocol_->login_refused(LoginRefusal::in_use);
+      core_->login_refused(LoginRefusal::in_use);
       co_return;
     }
     auto maildrop = co_await load_maildrop(account.id);
     if (!maildrop) {
       log::error("session={} event=store_error op=load_maildrop user={} error={}", id_, log::kv(account.address),
                  log::kv(maildrop.error().message));
-      protocol_->login_refused(LoginRefusal::unavailable);
+      core_->login_refused(LoginRefusal::unavailable);
       co_return;
     }
     lock_ = std::move(lock);
     log::info("session={} event=maildrop user={} messages={}", id_, log::kv(account.address),
               maildrop->entries.size());
-    protocol_->logged_in(std::move(*maildrop));
+    core_->logged_in(std::move(*maildrop));
   }
 
   // The INBOX as it is now: the maildrop for the whole session (RFC 1939 8).
@@ -230,19 +203,13 @@ class Session final : public session::Handler {
     auto removed = co_await env_.store.expunge(mailbox_id_, expunge.uids);
     if (!removed) {
       log::error("session={} event=store_error op=expunge error={}", id_, log::kv(removed.error().message));
-      protocol_->update_done(std::move(removed).error());
+      core_->update_done(std::move(removed).error());
       co_return;
     }
     log::info("session={} event=expunged marked={} removed={}", id_, expunge.uids.size(), removed->size());
-    protocol_->update_done({});
+    core_->update_done({});
   }
 
-  const SessionEnv& env_;
-  std::shared_ptr<net::Connection> connection_;
-  std::uint64_t id_;
-  std::string held_;  // declared before the engine that writes it
-  session::Engine engine_;
-  std::optional<ServerProtocol> protocol_;  // made once TLS (995) is up
   std::optional<MaildropLock> lock_;  // held from login to the end of the session
   store::Id mailbox_id_ = 0;
   asio::any_io_executor executor_;

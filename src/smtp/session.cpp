@@ -15,7 +15,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "delivery/planner.hpp"
-#include "session/engine.hpp"
+#include "session/core_handler.hpp"
 #include "session/login.hpp"
 #include "smtp/protocol/server_protocol.hpp"
 
@@ -39,38 +39,29 @@ std::string postmaster_domain(const std::string& hostname) {
   return hostname;
 }
 
-class Session final : public session::Handler {
+using CoreHandler =
+    session::CoreHandler<ServerProtocol, Action, action::Reply, action::StartTls, action::Close, TlsInfo>;
+
+// A stopping server lets a transaction in progress finish within the grace
+// period: the core is idle only between transactions.
+class Session final : public CoreHandler {
  public:
-  Session(const SessionEnv& env, std::shared_ptr<net::Connection> connection, std::uint64_t id)
-      : env_(env), connection_(connection), id_(id), engine_(env, std::move(connection), id, held_) {}
+  using CoreHandler::CoreHandler;
 
   asio::awaitable<void> run() { co_await engine_.run(*this); }
 
   asio::awaitable<bool> start() override {
-    protocol_.emplace(make_config(), make_facts());
+    core_.emplace(make_config(), make_facts());
     if (connection_->has_pending_input()) {
       log::warn("session={} event=pregreet peer={}", id_, connection_->peer_address());
-      protocol_->client_spoke_early();
+      core_->client_spoke_early();
     } else {
-      protocol_->start();
+      core_->start();
     }
     co_return true;
   }
 
-  asio::awaitable<bool> pump() override {
-    while (auto action = protocol_->next())
-      if (!co_await perform(*action)) co_return false;
-    co_return true;
-  }
-
-  bool closed() const override { return protocol_->closed(); }
-  // A transaction in progress may finish within the grace period.
-  bool idle() const override { return protocol_->idle(); }
-  void feed(std::string_view bytes) override { protocol_->feed(bytes); }
   std::chrono::seconds read_timeout() const override { return env_.config.limits.command_timeout; }
-  void on_timeout() override { protocol_->timed_out(); }
-  void on_session_timeout() override { protocol_->timed_out(); }
-  void on_shutdown() override { protocol_->shutting_down(); }
 
  private:
   ProtocolConfig make_config() const {
@@ -88,25 +79,18 @@ class Session final : public session::Handler {
   Connection make_facts() const {
     Connection facts;
     facts.peer_address = connection_->peer_address();
-    if (auto info = connection_->tls_info()) facts.tls = TlsInfo{info->version, info->cipher};
+    facts.tls = tls_facts();
     return facts;
   }
 
-  // Performs one action; false ends the session.
-  asio::awaitable<bool> perform(Action& action) {
-    if (auto* reply = std::get_if<action::Reply>(&action)) co_return co_await engine_.reply(reply->text, reply->flush);
-    if (std::holds_alternative<action::StartTls>(action)) {
-      auto info = co_await engine_.start_tls();
-      if (!info) co_return false;
-      protocol_->tls_established(TlsInfo{info->version, info->cipher});
-      co_return true;
-    }
+  // Performs one of SMTP's own actions; false ends the session.
+  asio::awaitable<bool> perform(Action& action) override {
     if (auto* check = std::get_if<action::CheckRecipient>(&action)) {
-      protocol_->recipient_checked(co_await check_recipient(*check));
+      core_->recipient_checked(co_await check_recipient(*check));
       co_return true;
     }
     if (auto* sender = std::get_if<action::CheckSender>(&action)) {
-      protocol_->sender_checked(co_await check_sender(*sender));
+      core_->sender_checked(co_await check_sender(*sender));
       co_return true;
     }
     if (auto* login = std::get_if<action::Authenticate>(&action)) {
@@ -114,13 +98,10 @@ class Session final : public session::Handler {
       co_return true;
     }
     if (auto* deliver = std::get_if<action::Deliver>(&action)) {
-      protocol_->delivery_done(co_await deliver_message(*deliver));
+      core_->delivery_done(co_await deliver_message(*deliver));
       resolved_.clear();
-      co_return true;
     }
-    // Close
-    co_await engine_.flush();
-    co_return false;
+    co_return true;
   }
 
   asio::awaitable<RecipientVerdict> check_recipient(const action::CheckRecipient& check) {
@@ -169,10 +150,10 @@ class Session final : public session::Handler {
     auto outcome = co_await session::login(env_, id_, connection_->peer_address(), login.mechanism, login.username,
                                            login.password);
     switch (outcome.status) {
-      case session::LoginStatus::ok: protocol_->auth_result(true, outcome.account->address); break;
-      case session::LoginStatus::unavailable: protocol_->auth_unavailable(); break;
+      case session::LoginStatus::ok: core_->auth_result(true, outcome.account->address); break;
+      case session::LoginStatus::unavailable: core_->auth_unavailable(); break;
       case session::LoginStatus::failed:
-      case session::LoginStatus::throttled: protocol_->auth_result(false, ""); break;
+      case session::LoginStatus::throttled: core_->auth_result(false, ""); break;
     }
   }
 
@@ -202,12 +183,6 @@ class Session final : public session::Handler {
     co_return txid;
   }
 
-  const SessionEnv& env_;
-  std::shared_ptr<net::Connection> connection_;
-  std::uint64_t id_;
-  std::string held_;  // declared before the engine that writes it
-  session::Engine engine_;
-  std::optional<ServerProtocol> protocol_;  // made once TLS (465) is up
   std::map<std::string, store::Resolution> resolved_;
 };
 

@@ -4,6 +4,7 @@
 // first, and the response then carries the new FLAGS.
 #include "imap/commands/commands.hpp"
 #include "imap/fetch_response.hpp"
+#include "store/batch.hpp"
 
 namespace tern::imap {
 
@@ -59,23 +60,17 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
   }
   // Messages are read from the store in batches: one trip for up to 64
   // messages or 8 MiB of bytes.
-  constexpr std::size_t batch_messages = 64;
-  constexpr std::uint64_t batch_octets = 8ull << 20;
+  const store::BatchBound bound{64, needs.bytes ? 8ull << 20 : 0};
   std::string error_code;
   std::size_t next = 0;
   while (next < targets.size()) {
     std::size_t end = targets.size();
     std::vector<store::MessageForFetch> loaded;
     if (needs.message) {
-      end = next;
-      std::uint64_t octets = 0;
+      end = store::batch_end(next, targets.size(), bound,
+                             [&](std::size_t k) { return view.entries()[targets[k]].size; });
       std::vector<store::Id> ids;
-      while (end < targets.size() && end - next < batch_messages &&
-             (end == next || !needs.bytes || octets + view.entries()[targets[end]].size <= batch_octets)) {
-        octets += view.entries()[targets[end]].size;
-        ids.push_back(view.entries()[targets[end]].message_id);
-        ++end;
-      }
+      for (std::size_t k = next; k < end; ++k) ids.push_back(view.entries()[targets[k]].message_id);
       auto batch = co_await ctx.env.store.messages_for_fetch(std::move(ids), needs.bytes);
       if (!batch) {
         ctx.store_failed(command, batch.error());

@@ -8,6 +8,7 @@
 #include "imap/commands/commands.hpp"
 #include "imap/protocol/lexer.hpp"
 #include "imap/search_eval.hpp"
+#include "store/batch.hpp"
 
 namespace tern::imap {
 namespace {
@@ -43,9 +44,9 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
   std::vector<std::uint32_t> found;  // UIDs or sequence numbers
   std::vector<std::uint32_t> found_uids;
   std::uint64_t highest = 0;
-  constexpr std::size_t batch_messages = 64;
-  constexpr std::size_t batch_headers = 256;
-  constexpr std::uint64_t batch_octets = 8ull << 20;
+  // Bytes in batches: one trip to the store for up to 64 messages or 8 MiB
+  // (headers: up to 256 messages, whatever their size).
+  const store::BatchBound bound = headers_only ? store::BatchBound{256, 0} : store::BatchBound{64, 8ull << 20};
   const std::size_t total = view.entries().size();
   std::size_t next = 0;
   while (next < total) {
@@ -53,18 +54,9 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
     std::vector<store::MessageForFetch> loaded;
     std::vector<std::optional<std::string>> headers;
     if (with_message) {
-      // Bytes in batches: one trip to the store for up to 64 messages or 8 MiB
-      // (headers: up to 256 messages, whatever their size).
-      end = next;
-      std::uint64_t octets = 0;
+      end = store::batch_end(next, total, bound, [&](std::size_t i) { return view.entries()[i].size; });
       std::vector<store::Id> ids;
-      const std::size_t most = headers_only ? batch_headers : batch_messages;
-      while (end < total && end - next < most &&
-             (headers_only || end == next || octets + view.entries()[end].size <= batch_octets)) {
-        octets += view.entries()[end].size;
-        ids.push_back(view.entries()[end].message_id);
-        ++end;
-      }
+      for (std::size_t i = next; i < end; ++i) ids.push_back(view.entries()[i].message_id);
       if (headers_only) {
         auto batch = co_await ctx.env.store.message_headers(std::move(ids));
         if (!batch) {

@@ -135,8 +135,7 @@ void ServerProtocol::handle_stls(std::string_view arguments) {
   awaiting_ = Awaiting::tls;
   username_.clear();
   // Whatever was pipelined behind STLS arrived in clear: drop it unread.
-  std::string().swap(in_);
-  pos_ = scan_ = 0;
+  in_.clear();
 }
 
 void ServerProtocol::handle_capa(std::string_view arguments) {

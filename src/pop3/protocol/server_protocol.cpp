@@ -51,64 +51,39 @@ std::optional<Action> ServerProtocol::next() {
 
 void ServerProtocol::process() {
   while (state_ != State::closed && awaiting_ == Awaiting::nothing && !stream_) {
-    const bool progressed = input_ == Input::discard_line ? discard_line() : process_line();
-    if (!progressed) break;
+    if (!process_line()) break;
   }
   compact();
 }
 
 std::size_t ServerProtocol::line_limit() const {
   if (input_ == Input::sasl_response) return max_auth_octets;
-  if (text::istarts_with(std::string_view(in_).substr(pos_), "AUTH ")) return max_auth_octets;
+  if (text::istarts_with(in_.pending(), "AUTH ")) return max_auth_octets;
   return max_command_octets;
 }
 
 bool ServerProtocol::process_line() {
-  const std::size_t limit = line_limit();
-  const std::size_t lf = in_.find('\n', scan_);
-  if (lf == std::string::npos) {
-    scan_ = in_.size();
-    if (in_.size() - pos_ < limit) return false;
-  }
-  const bool complete = lf != std::string::npos;
-  if (!complete || lf - pos_ + 1 > limit) {
+  // The limit depends on the line's first word: look at it once the rest of
+  // an overlong line is gone.
+  if (!in_.skip_overlong_rest()) return false;
+  LineBuffer::Next next = in_.next_line(line_limit());
+  if (next.status == LineBuffer::Status::incomplete) return false;
+  if (next.status == LineBuffer::Status::too_long) {
     // Too long (RFC 2449 4): the rest of the line is thrown away up to its
     // LF and never read as a command.
-    pos_ = scan_ = complete ? lf + 1 : in_.size();
     sasl_.reset();
-    input_ = complete ? Input::command : Input::discard_line;
+    input_ = Input::command;
     refuse("", "Line too long");
     return true;
   }
-  std::string line = in_.substr(pos_, lf - pos_);
-  pos_ = scan_ = lf + 1;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (input_ == Input::sasl_response) handle_sasl_line(line);
-  else handle_command(line);
-  return true;
-}
-
-bool ServerProtocol::discard_line() {
-  const std::size_t lf = in_.find('\n', pos_);
-  if (lf == std::string::npos) {
-    pos_ = scan_ = in_.size();
-    return false;
-  }
-  pos_ = scan_ = lf + 1;
-  input_ = Input::command;
+  if (input_ == Input::sasl_response) handle_sasl_line(next.line);
+  else handle_command(next.line);
   return true;
 }
 
 void ServerProtocol::compact() {
-  if (state_ == State::closed) {
-    std::string().swap(in_);
-    pos_ = scan_ = 0;
-    return;
-  }
-  if (pos_ == 0) return;
-  in_.erase(0, pos_);
-  scan_ -= std::min(scan_, pos_);
-  pos_ = 0;
+  if (state_ == State::closed) in_.clear();
+  else in_.compact();
 }
 
 void ServerProtocol::reply(std::string text, bool flush) { out_.push_back(action::Reply{std::move(text), flush}); }
@@ -169,8 +144,7 @@ void ServerProtocol::tls_established(TlsInfo info) {
   if (!expect(Awaiting::tls, "tls_established")) return;
   // RFC 2595 4: forget what was pipelined in clear; the client asks CAPA again.
   tls_ = std::move(info);
-  std::string().swap(in_);
-  pos_ = scan_ = 0;
+  in_.clear();
   username_.clear();
   sasl_.reset();
   input_ = Input::command;

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "auth/sasl.hpp"
+#include "core/line_buffer.hpp"
 #include "core/result.hpp"
 #include "pop3/protocol/command_table.hpp"
 #include "pop3/protocol/message_text.hpp"
@@ -83,7 +84,7 @@ class ServerProtocol {
   // may close this connection without loss (nothing is deleted).
   bool idle() const {
     return state_ != State::closed && state_ != State::update && awaiting_ == Awaiting::nothing && !stream_ &&
-           out_.empty() && input_ == Input::command && pos_ == in_.size();
+           out_.empty() && input_ == Input::command && in_.empty();
   }
   bool tls_active() const { return tls_.has_value(); }
 
@@ -103,13 +104,12 @@ class ServerProtocol {
 
  private:
   enum class Awaiting { nothing, tls, authentication, message, update };
-  enum class Input { command, discard_line, sasl_response };
+  enum class Input { command, sasl_response };
   using Stream = detail::Stream;
 
   // server_protocol.cpp: input framing, output, answers.
   void process();
   bool process_line();
-  bool discard_line();
   std::size_t line_limit() const;
   void compact();
   void reply(std::string text, bool flush = false);
@@ -145,9 +145,7 @@ class ServerProtocol {
   ProtocolConfig config_;
   std::optional<TlsInfo> tls_;
   std::deque<Action> out_;
-  std::string in_;
-  std::size_t pos_ = 0;   // first unconsumed octet of in_
-  std::size_t scan_ = 0;  // where the search for the next LF resumes
+  LineBuffer in_;
   bool started_ = false;
   State state_ = State::authorization;
   Awaiting awaiting_ = Awaiting::nothing;

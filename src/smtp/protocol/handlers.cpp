@@ -108,8 +108,7 @@ void ServerProtocol::handle_starttls(std::string_view arguments) {
   out_.push_back(action::StartTls{});
   awaiting_ = Awaiting::tls;
   // Whatever was pipelined behind STARTTLS arrived in clear: drop it unread.
-  std::string().swap(in_);
-  pos_ = scan_ = 0;
+  in_.clear();
 }
 
 void ServerProtocol::handle_auth(std::string_view arguments) {

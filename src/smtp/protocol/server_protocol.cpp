@@ -61,7 +61,6 @@ void ServerProtocol::process() {
     switch (input_) {
       case Input::command:
       case Input::sasl_response: progressed = process_line(); break;
-      case Input::discard_line: progressed = discard_line(); break;
       case Input::data: progressed = process_data(); break;
       case Input::chunk: progressed = process_chunk(); break;
     }
@@ -76,53 +75,35 @@ void ServerProtocol::process() {
 
 std::size_t ServerProtocol::line_limit() const {
   if (input_ == Input::sasl_response) return max_auth_octets;
-  if (text::istarts_with(std::string_view(in_).substr(pos_), "AUTH ")) return max_auth_octets;
+  if (text::istarts_with(in_.pending(), "AUTH ")) return max_auth_octets;
   return max_command_octets;
 }
 
 bool ServerProtocol::process_line() {
-  const std::size_t limit = line_limit();
-  const std::size_t lf = in_.find('\n', scan_);
-  if (lf == std::string::npos) {
-    scan_ = in_.size();
-    if (in_.size() - pos_ < limit) return false;
-  }
-  const bool complete = lf != std::string::npos;
-  if (!complete || lf - pos_ + 1 > limit) {
+  // The limit depends on the line's first word: look at it once the rest of
+  // an overlong line is gone.
+  if (!in_.skip_overlong_rest()) return false;
+  LineBuffer::Next next = in_.next_line(line_limit());
+  if (next.status == LineBuffer::Status::incomplete) return false;
+  if (next.status == LineBuffer::Status::too_long) {
     // RFC 5321 4.5.3.1.4: too long. The rest of the line is thrown away up to
     // its LF and never read as a command.
-    pos_ = scan_ = complete ? lf + 1 : in_.size();
     group_end_ = false;
     if (input_ == Input::sasl_response) sasl_username_.clear();
-    input_ = complete ? Input::command : Input::discard_line;
+    input_ = Input::command;
     refuse(500, "5.5.2", "Line too long");
     return true;
   }
-  std::string line = in_.substr(pos_, lf - pos_);
-  pos_ = scan_ = lf + 1;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (input_ == Input::sasl_response) handle_sasl_line(line);
-  else handle_command(line);
-  return true;
-}
-
-bool ServerProtocol::discard_line() {
-  const std::size_t lf = in_.find('\n', pos_);
-  if (lf == std::string::npos) {
-    pos_ = scan_ = in_.size();
-    return false;
-  }
-  pos_ = scan_ = lf + 1;
-  input_ = Input::command;
+  if (input_ == Input::sasl_response) handle_sasl_line(next.line);
+  else handle_command(next.line);
   return true;
 }
 
 bool ServerProtocol::process_data() {
   DataReader& body = *transaction_->body;
-  std::string_view available(in_.data() + pos_, in_.size() - pos_);
+  std::string_view available = in_.pending();
   if (available.empty()) return false;
-  pos_ += body.consume(available);
-  scan_ = pos_;
+  in_.consume(body.consume(available));
   if (!body.complete()) return false;
   input_ = Input::command;
   finish_message(body);
@@ -130,14 +111,13 @@ bool ServerProtocol::process_data() {
 }
 
 bool ServerProtocol::process_chunk() {
-  std::string_view available(in_.data() + pos_, in_.size() - pos_);
+  std::string_view available = in_.pending();
   const std::uint64_t take = std::min<std::uint64_t>(chunk_.remaining, available.size());
   if (take == 0 && chunk_.remaining > 0) return false;
   const auto octets = static_cast<std::size_t>(take);
   // RFC 3030 2: the octets of a refused chunk are read and dropped all the same.
   if (!chunk_.refusal) transaction_->body->consume(available.substr(0, octets));
-  pos_ += octets;
-  scan_ = pos_;
+  in_.consume(octets);
   chunk_.remaining -= take;
   if (chunk_.remaining > 0) return false;
   input_ = Input::command;
@@ -146,15 +126,8 @@ bool ServerProtocol::process_chunk() {
 }
 
 void ServerProtocol::compact() {
-  if (closed_) {
-    std::string().swap(in_);
-    pos_ = scan_ = 0;
-    return;
-  }
-  if (pos_ == 0) return;
-  in_.erase(0, pos_);
-  scan_ -= std::min(scan_, pos_);
-  pos_ = 0;
+  if (closed_) in_.clear();
+  else in_.compact();
 }
 
 void ServerProtocol::reply(unsigned code, std::string_view enhanced, std::string_view text) {
@@ -203,8 +176,7 @@ void ServerProtocol::tls_established(TlsInfo info) {
   // RFC 3207 4.2: forget everything learnt in clear, including what the client
   // pipelined behind STARTTLS (never interpret it).
   tls_ = std::move(info);
-  std::string().swap(in_);
-  pos_ = scan_ = 0;
+  in_.clear();
   helo_.clear();
   esmtp_ = false;
   auth_user_.clear();

@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "auth/sasl.hpp"
+#include "core/line_buffer.hpp"
 #include "core/result.hpp"
 #include "smtp/protocol/command_table.hpp"
 #include "smtp/protocol/data_reader.hpp"
@@ -82,8 +83,7 @@ class ServerProtocol {
   // Waiting for a command with no mail transaction, no half-read line and
   // nothing outstanding: a shutdown may close this connection without loss.
   bool idle() const {
-    return !closed_ && awaiting_ == Awaiting::nothing && input_ == Input::command && !transaction_ &&
-           pos_ == in_.size();
+    return !closed_ && awaiting_ == Awaiting::nothing && input_ == Input::command && !transaction_ && in_.empty();
   }
   bool tls_active() const { return tls_.has_value(); }
   const std::string& authenticated_user() const { return auth_user_; }
@@ -105,7 +105,7 @@ class ServerProtocol {
 
  private:
   enum class Awaiting { nothing, tls, sender, recipient, authentication, delivery };
-  enum class Input { command, discard_line, sasl_response, data, chunk };
+  enum class Input { command, sasl_response, data, chunk };
 
   using Transaction = detail::Transaction;
   using Chunk = detail::Chunk;
@@ -113,7 +113,6 @@ class ServerProtocol {
   // server_protocol.cpp: input loop, replies, answers.
   void process();
   bool process_line();
-  bool discard_line();
   bool process_data();
   bool process_chunk();
   std::size_t line_limit() const;
@@ -153,9 +152,7 @@ class ServerProtocol {
   Connection connection_;
   std::optional<TlsInfo> tls_;
   std::deque<Action> out_;
-  std::string in_;
-  std::size_t pos_ = 0;   // first unconsumed octet of in_
-  std::size_t scan_ = 0;  // where the search for the next LF resumes
+  LineBuffer in_;
   bool started_ = false;
   bool spoke_early_ = false;
   bool closed_ = false;
