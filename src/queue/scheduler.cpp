@@ -22,15 +22,9 @@ namespace tern::queue {
 
 namespace {
 
-constexpr std::size_t max_hosts = 5;             // MX hosts tried per attempt
 constexpr std::size_t max_addresses_per_host = 4;
 
 store::UnixTime unix_now() { return static_cast<store::UnixTime>(std::time(nullptr)); }
-
-bool wants(std::uint8_t notify, std::uint8_t bit) {
-  if (notify & store::notify::never) return false;
-  return notify == 0 ? bit != store::notify::success : (notify & bit) != 0;  // RFC 3461 4.1 default: FAILURE,DELAY
-}
 
 Result<std::string> read_password(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -42,12 +36,6 @@ Result<std::string> read_password(const std::filesystem::path& path) {
 }
 
 }  // namespace
-
-std::chrono::seconds retry_delay(const std::vector<std::chrono::seconds>& schedule, std::uint32_t attempts) {
-  if (schedule.empty()) return std::chrono::minutes(5);
-  std::size_t index = attempts == 0 ? 0 : std::min<std::size_t>(attempts - 1, schedule.size() - 1);
-  return schedule[index];
-}
 
 Result<std::shared_ptr<Scheduler>> Scheduler::create(const Config& config, store::Store& store,
                                                      asio::io_context& io, SchedulerOptions options) {
@@ -225,19 +213,15 @@ asio::awaitable<std::vector<RecipientOutcome>> Scheduler::deliver_domain(
     }
   } else {
     auto answer = co_await resolver_->lookup_mx(domain);
-    if (!answer) co_return everyone(Verdict::transient, "4.4.3", answer.error().message);
-    if (answer->nxdomain) co_return everyone(Verdict::permanent, "5.1.2", fmt::format("domain {} does not exist", domain));
-    if (is_null_mx(answer->mx))  // RFC 7505 4.2
-      co_return everyone(Verdict::permanent, "5.1.10", fmt::format("domain {} accepts no mail (null MX)", domain));
-    if (answer->mx.empty()) {
-      hops.push_back(Hop{domain, 25});
-      implicit_mx = true;
-    } else {
+    MxRoute mx;
+    {
       std::lock_guard lock(mutex_);
-      hops = order_mx(std::move(answer->mx), random_);
+      mx = route_by_mx(domain, answer, random_);
     }
+    if (mx.decided) co_return std::vector<RecipientOutcome>(count, std::move(mx.outcome));
+    hops = std::move(mx.hops);
+    implicit_mx = mx.implicit_mx;
   }
-  if (hops.size() > max_hosts) hops.resize(max_hosts);
 
   co_await acquire(destination);
   struct Release {
@@ -278,9 +262,7 @@ asio::awaitable<std::vector<RecipientOutcome>> Scheduler::deliver_domain(
       last_error = result.error;
     }
   }
-  if (implicit_mx && !any_address)  // RFC 5321 5.1: neither MX nor address records
-    co_return everyone(Verdict::permanent, "5.1.2", fmt::format("domain {} has no MX and no address record", domain));
-  co_return everyone(Verdict::transient, "4.4.1", last_error);
+  co_return std::vector<RecipientOutcome>(count, no_host_outcome(domain, implicit_mx, any_address, last_error));
 }
 
 asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const store::QueueEntry& entry, bool delayed,
@@ -329,60 +311,35 @@ asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const sto
 asio::awaitable<void> Scheduler::record(const store::QueueEntry& entry, const std::vector<RecipientOutcome>& outcomes,
                                         std::shared_ptr<const std::string> message) {
   const auto now = unix_now();
-  const bool expired = now - entry.created >= config_.queue.max_age.count();
-  store::QueueAttempt attempt;
-  attempt.id = entry.id;
+  AttemptDecision decision = decide_attempt(entry, outcomes, config_.queue, now);
+  store::QueueAttempt& attempt = decision.attempt;
   attempt.owner = owner_;
-  attempt.recipients = entry.spec.recipients;
-  attempt.attempts = entry.attempts + 1;
-  attempt.next_attempt = now + retry_delay(config_.queue.retry, attempt.attempts).count();
-  attempt.warned = entry.warned;
-  std::vector<RecipientOutcome> final_outcomes = outcomes;
-  std::vector<std::size_t> failed, pending;
+  const auto& final_outcomes = decision.outcomes;
+  const auto& pending = decision.pending;
   for (std::size_t i = 0; i < attempt.recipients.size(); ++i) {
-    auto& r = attempt.recipients[i];
-    if (r.state != store::RecipientState::pending) continue;
-    auto& o = final_outcomes[i];
-    r.last_reply = o.diagnostic;
     const char* result = "deferred";
-    if (o.verdict == Verdict::delivered) {
-      r.state = store::RecipientState::delivered;
-      result = "delivered";
-    } else if (o.verdict == Verdict::permanent || expired) {
-      if (o.verdict != Verdict::permanent) {
-        o.status = "4.4.7";  // RFC 3463: delivery time expired
-        o.diagnostic += fmt::format(" (gave up after {} attempts)", attempt.attempts);
-      }
-      r.state = store::RecipientState::failed;
-      result = "bounced";
-      if (wants(r.notify, store::notify::failure)) failed.push_back(i);
-    } else {
-      if (attempt.last_error.empty()) attempt.last_error = o.diagnostic;
-      pending.push_back(i);
+    switch (decision.results[i]) {
+      case RecipientResult::unchanged: continue;
+      case RecipientResult::delivered: result = "delivered"; break;
+      case RecipientResult::bounced: result = "bounced"; break;
+      case RecipientResult::deferred: break;
     }
+    const auto& r = attempt.recipients[i];
+    const auto& o = final_outcomes[i];
     log::info("event=delivery queue_id={} to={} result={} status={} relay={} diagnostic={} attempt={}", entry.id,
               log::kv(r.address), result, o.status, log::kv(o.remote_mta.empty() ? "none" : o.remote_mta),
               log::kv(o.diagnostic), attempt.attempts);
   }
 
-  const bool null_sender = entry.spec.sender.empty();
-  if (!failed.empty()) {
-    if (null_sender) {
-      log::info("event=bounce_dropped queue_id={} reason=null_sender recipients={}", entry.id, failed.size());
-    } else if (auto notice = co_await make_notice(entry, false, failed, final_outcomes, *message)) {
+  if (decision.failure_notice_dropped > 0)
+    log::info("event=bounce_dropped queue_id={} reason=null_sender recipients={}", entry.id,
+              decision.failure_notice_dropped);
+  if (!decision.failure_notice.empty())
+    if (auto notice = co_await make_notice(entry, false, decision.failure_notice, final_outcomes, *message))
       attempt.notices.push_back(std::move(*notice));
-    }
-  }
-  if (!pending.empty() && !entry.warned && config_.queue.warn_after.count() > 0 &&
-      now - entry.created >= config_.queue.warn_after.count()) {
-    attempt.warned = true;  // once per entry
-    std::vector<std::size_t> delayed;
-    for (auto i : pending)
-      if (wants(attempt.recipients[i].notify, store::notify::delay)) delayed.push_back(i);
-    if (!delayed.empty() && !null_sender)
-      if (auto notice = co_await make_notice(entry, true, delayed, final_outcomes, *message))
-        attempt.notices.push_back(std::move(*notice));
-  }
+  if (!decision.delay_notice.empty())
+    if (auto notice = co_await make_notice(entry, true, decision.delay_notice, final_outcomes, *message))
+      attempt.notices.push_back(std::move(*notice));
 
   const std::size_t notices = attempt.notices.size();
   auto recorded = co_await store_.queue_record_attempt(attempt);

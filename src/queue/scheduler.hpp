@@ -23,6 +23,7 @@
 
 #include "core/config.hpp"
 #include "net/connection.hpp"
+#include "queue/decisions.hpp"
 #include "queue/dns.hpp"
 #include "queue/smtp_client.hpp"
 #include "store/store.hpp"
@@ -36,10 +37,6 @@ struct SchedulerOptions {
   std::chrono::seconds lease{3600};    // longer than any one delivery can take
   ClientTimeouts timeouts;
 };
-
-// The delay before attempt number `attempts` + 1 (attempts >= 1): the
-// schedule's entries in turn, the last one repeating.
-std::chrono::seconds retry_delay(const std::vector<std::chrono::seconds>& schedule, std::uint32_t attempts);
 
 class Scheduler : public std::enable_shared_from_this<Scheduler> {
  public:
