@@ -239,8 +239,9 @@ class Session final : public session::Handler, public Channel {
   asio::awaitable<bool> start_tls() override {
     // Bytes after STARTTLS, sent before the client could have seen the OK,
     // would be read as if they came over TLS: end the connection instead.
-    if (!reader_.idle() || connection_->has_pending_input()) {
-      log::warn("session={} event=starttls_injection peer={}", ctx_.id, connection_->peer_address());
+    if (!reader_.idle() || engine_.cleartext_behind_starttls()) {
+      if (!reader_.idle())
+        log::warn("session={} event=starttls_injection peer={}", ctx_.id, connection_->peer_address());
       ctx_.out.clear();
       ctx_.out += "* BYE data after STARTTLS\r\n";
       co_return false;

@@ -27,9 +27,19 @@ class CoreHandler : public Handler {
       : env_(env), connection_(connection), id_(id), engine_(env, std::move(connection), id, held_) {}
 
   asio::awaitable<bool> pump() override {
-    while (auto action = core_->next()) {
+    std::optional<Action> action = core_->next();
+    while (action) {
+      // A reply is looked past: when it is STARTTLS's "go ahead", the
+      // injection rule is applied before it is written.
+      std::optional<Action> following;
+      if (std::holds_alternative<Reply>(*action)) {
+        following = core_->next();
+        if (following && std::holds_alternative<StartTls>(*following) && engine_.cleartext_behind_starttls())
+          co_return false;
+      }
       const bool going = co_await perform_action(*action);
       if (!going) co_return false;
+      action = following ? std::move(following) : core_->next();
     }
     co_return true;
   }

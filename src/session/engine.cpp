@@ -99,16 +99,15 @@ asio::awaitable<bool> Engine::flush() {
   co_return !ec;
 }
 
+bool Engine::cleartext_behind_starttls() {
+  if (!connection_->has_pending_input()) return false;
+  log::warn("session={} event=starttls_injection peer={}", id_, connection_->peer_address());
+  return true;
+}
+
 asio::awaitable<std::optional<net::TlsInfo>> Engine::start_tls() {
-  if (!co_await flush()) co_return std::nullopt;
-  // Bytes that came in clear behind STARTTLS and were not yet read would be
-  // taken for the TLS handshake or, worse, read as if they came over TLS
-  // (command injection, CVE-2011-0411): the session ends instead. What the
-  // core had already buffered it drops itself (RFC 3207 4.2).
-  if (connection_->has_pending_input()) {
-    log::warn("session={} event=starttls_injection peer={}", id_, connection_->peer_address());
-    co_return std::nullopt;
-  }
+  const bool written = co_await flush();
+  if (!written) co_return std::nullopt;
   if (!co_await handshake()) co_return std::nullopt;
   auto info = connection_->tls_info();
   log::info("session={} event=starttls version={} cipher={}", id_, info->version, info->cipher);

@@ -70,9 +70,17 @@ class Engine {
   asio::awaitable<bool> reply(std::string_view text, bool flush_now);
   // Writes what is held; false when the connection failed.
   asio::awaitable<bool> flush();
-  // Writes what is held, then upgrades the connection to TLS (STARTTLS).
-  // The TLS facts on success; nullopt (logged) when the session must end:
-  // the handshake failed, or cleartext bytes wait behind the STARTTLS.
+  // STARTTLS's injection rule: bytes that came in clear behind the command
+  // and were not yet read would be taken for the TLS handshake or, worse,
+  // read as if they came over TLS (CVE-2011-0411), so the session ends
+  // instead, without the "go ahead". True (logged) when such bytes wait.
+  // Ask before the "go ahead" is written: once the client has it, its
+  // ClientHello may arrive at any moment. (What the core had already read
+  // behind the command it drops itself, RFC 3207 4.2.)
+  bool cleartext_behind_starttls();
+  // Writes what is held (the "go ahead"), then upgrades the connection to
+  // TLS. The TLS facts on success; nullopt (logged) when the handshake
+  // failed and the session must end.
   asio::awaitable<std::optional<net::TlsInfo>> start_tls();
   // Gives back the read buffer (a session waiting a long time, IMAP IDLE).
   void release_buffer() { std::vector<char>().swap(buffer_); }

@@ -168,22 +168,30 @@ TEST_F(EngineTest, ClientGoingAwayIsADisconnect) {
   EXPECT_EQ(events_.disconnects, 1);
 }
 
-TEST_F(EngineTest, StartTlsRefusesClearTextWaitingBehindIt) {
+TEST_F(EngineTest, ClearTextBehindStartTlsIsFoundBeforeTheGoAhead) {
   auto env = std::make_unique<SessionEnv>(
       SessionEnv{config_, Protocol::smtp, *store_, *tls_, *authenticator_, throttle_, stopping_, nullptr});
   auto connection = std::make_shared<net::MemoryConnection>(io_.get_executor());
   std::string out;
   Engine engine(*env, connection, 1, out);
-  out = "ready\r\n";
+  EXPECT_FALSE(engine.cleartext_behind_starttls());
   connection->send("injected\r\n");
-  EXPECT_FALSE(run_blocking(engine.start_tls()));
-  EXPECT_EQ(connection->take_output(), "ready\r\n");  // the reply went out first
-  EXPECT_EQ(connection->handshakes(), 0u);
-  connection->take_output();
-  Engine clean(*env, std::make_shared<net::MemoryConnection>(io_.get_executor()), 2, out);
-  auto info = run_blocking(clean.start_tls());
+  EXPECT_TRUE(engine.cleartext_behind_starttls());
+}
+
+TEST_F(EngineTest, StartTlsWritesTheGoAheadThenHandshakes) {
+  auto env = std::make_unique<SessionEnv>(
+      SessionEnv{config_, Protocol::smtp, *store_, *tls_, *authenticator_, throttle_, stopping_, nullptr});
+  auto connection = std::make_shared<net::MemoryConnection>(io_.get_executor());
+  std::string out = "ready\r\n";
+  Engine engine(*env, connection, 1, out);
+  auto info = run_blocking(engine.start_tls());
   ASSERT_TRUE(info);
   EXPECT_EQ(info->version, "TLSv1.3");
+  EXPECT_EQ(connection->take_output(), "ready\r\n");
+  EXPECT_EQ(connection->handshakes(), 1u);
+  connection->fail_next_handshake();
+  EXPECT_FALSE(run_blocking(engine.start_tls()));
 }
 
 TEST(IdleTimeout, RaisedToTheProtocolMinimumUnlessSetLow) {
