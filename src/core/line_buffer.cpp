@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
+
 namespace tern {
 
 bool LineBuffer::skip_overlong_rest() {
@@ -33,6 +35,12 @@ LineBuffer::Next LineBuffer::next_line(std::size_t limit) {
   pos_ = scan_ = lf + 1;
   if (!next.line.empty() && next.line.back() == '\r') next.line.pop_back();
   return next;
+}
+
+LineBuffer::Next LineBuffer::next_command(const CommandLimits& limits, bool sasl_response) {
+  if (!skip_overlong_rest()) return {};
+  const bool long_allowed = sasl_response || text::istarts_with(pending(), "AUTH ");
+  return next_line(long_allowed ? limits.auth : limits.command);
 }
 
 void LineBuffer::consume(std::size_t octets) {

@@ -29,6 +29,17 @@ class LineBuffer {
   // A longer one is consumed (what has arrived of it) and reported.
   Next next_line(std::size_t limit);
 
+  // The bounds of a protocol whose AUTH command and SASL responses may be
+  // longer than its other commands (SMTP, POP3); line endings included.
+  struct CommandLimits {
+    std::size_t command;
+    std::size_t auth;
+  };
+  // The next command line, or SASL response when `sasl_response`: bounded by
+  // `limits.auth` for that and for an AUTH command, by `limits.command`
+  // otherwise (chosen once the rest of an overlong line is gone).
+  Next next_command(const CommandLimits& limits, bool sasl_response);
+
   // The octets not yet taken, for readers of raw octets (DATA, BDAT) and to
   // look ahead at the next command's name.
   std::string_view pending() const { return std::string_view(data_).substr(pos_); }

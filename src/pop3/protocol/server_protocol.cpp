@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "core/text.hpp"
 
 namespace tern::pop3 {
 
@@ -56,17 +55,8 @@ void ServerProtocol::process() {
   compact();
 }
 
-std::size_t ServerProtocol::line_limit() const {
-  if (input_ == Input::sasl_response) return max_auth_octets;
-  if (text::istarts_with(in_.pending(), "AUTH ")) return max_auth_octets;
-  return max_command_octets;
-}
-
 bool ServerProtocol::process_line() {
-  // The limit depends on the line's first word: look at it once the rest of
-  // an overlong line is gone.
-  if (!in_.skip_overlong_rest()) return false;
-  LineBuffer::Next next = in_.next_line(line_limit());
+  LineBuffer::Next next = in_.next_command({max_command_octets, max_auth_octets}, input_ == Input::sasl_response);
   if (next.status == LineBuffer::Status::incomplete) return false;
   if (next.status == LineBuffer::Status::too_long) {
     // Too long (RFC 2449 4): the rest of the line is thrown away up to its

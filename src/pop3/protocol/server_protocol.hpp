@@ -110,7 +110,6 @@ class ServerProtocol {
   // server_protocol.cpp: input framing, output, answers.
   void process();
   bool process_line();
-  std::size_t line_limit() const;
   void compact();
   void reply(std::string text, bool flush = false);
   void ok(std::string_view text) { reply(format_ok(text)); }

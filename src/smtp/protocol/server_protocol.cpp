@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "core/text.hpp"
 
 namespace tern::smtp {
 
@@ -73,17 +72,8 @@ void ServerProtocol::process() {
   compact();
 }
 
-std::size_t ServerProtocol::line_limit() const {
-  if (input_ == Input::sasl_response) return max_auth_octets;
-  if (text::istarts_with(in_.pending(), "AUTH ")) return max_auth_octets;
-  return max_command_octets;
-}
-
 bool ServerProtocol::process_line() {
-  // The limit depends on the line's first word: look at it once the rest of
-  // an overlong line is gone.
-  if (!in_.skip_overlong_rest()) return false;
-  LineBuffer::Next next = in_.next_line(line_limit());
+  LineBuffer::Next next = in_.next_command({max_command_octets, max_auth_octets}, input_ == Input::sasl_response);
   if (next.status == LineBuffer::Status::incomplete) return false;
   if (next.status == LineBuffer::Status::too_long) {
     // RFC 5321 4.5.3.1.4: too long. The rest of the line is thrown away up to

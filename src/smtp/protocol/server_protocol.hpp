@@ -115,7 +115,6 @@ class ServerProtocol {
   bool process_line();
   bool process_data();
   bool process_chunk();
-  std::size_t line_limit() const;
   void compact();
   void reply(unsigned code, std::string_view enhanced, std::string_view text);
   void refuse(unsigned code, std::string_view enhanced, std::string_view text);

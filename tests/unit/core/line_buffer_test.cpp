@@ -81,5 +81,24 @@ TEST(LineBuffer, ClearForgetsEverything) {
   EXPECT_EQ(buffer.next_line(64).status, LineBuffer::Status::incomplete);
 }
 
+TEST(LineBuffer, AuthCommandsAndSaslResponsesGetTheLongerBound) {
+  const LineBuffer::CommandLimits limits{16, 64};
+  LineBuffer buffer;
+  const std::string auth = "auth plain " + std::string(40, 'A') + "\r\n";
+  buffer.append(auth + "NOOP " + std::string(40, 'x') + "\r\n" + std::string(40, 'B') + "\r\n");
+  EXPECT_EQ(buffer.next_command(limits, false).line, auth.substr(0, auth.size() - 2));
+  EXPECT_EQ(buffer.next_command(limits, false).status, LineBuffer::Status::too_long);
+  EXPECT_EQ(buffer.next_command(limits, true).line, std::string(40, 'B'));
+}
+
+TEST(LineBuffer, TheBoundIsChosenAfterAnOverlongLineIsDropped) {
+  const LineBuffer::CommandLimits limits{16, 64};
+  LineBuffer buffer;
+  buffer.append("AUTH " + std::string(100, 'x'));  // too long even for AUTH, no LF yet
+  EXPECT_EQ(buffer.next_command(limits, false).status, LineBuffer::Status::too_long);
+  buffer.append("xx\r\nAUTH PLAIN " + std::string(30, 'A') + "\r\n");
+  EXPECT_EQ(buffer.next_command(limits, false).line, "AUTH PLAIN " + std::string(30, 'A'));
+}
+
 }  // namespace
 }  // namespace tern
