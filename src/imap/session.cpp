@@ -63,12 +63,11 @@ class Session final : public session::Handler, public Channel {
     if (ctx_.state == SessionState::logout) log::info("session={} event=logout", ctx_.id);
   }
 
-  asio::awaitable<bool> start() override {
+  void start() override {
     ctx_.peer.secure = connection_->secure();
     log::info("session={} event=connect protocol=imap peer={} tls={}", ctx_.id, connection_->peer_address(),
               connection_->secure());
     ctx_.out += "* OK [CAPABILITY " + capabilities(ctx_) + "] " + ctx_.env.config.hostname + " IMAP ready\r\n";
-    co_return true;
   }
 
   asio::awaitable<bool> pump() override { co_return co_await process_events(); }
@@ -90,8 +89,6 @@ class Session final : public session::Handler, public Channel {
   void on_disconnect() override { log::info("session={} event=disconnect", ctx_.id); }
 
  private:
-  asio::awaitable<bool> flush() { co_return co_await engine_.flush(); }
-
   // Handles everything the reader has; false ends the session (BYE queued).
   asio::awaitable<bool> process_events() {
     while (auto event = reader_.next()) {
@@ -105,7 +102,8 @@ class Session final : public session::Handler, public Channel {
         if (!count_error()) co_return false;
       }
       if (ctx_.state == SessionState::logout) co_return true;
-      if (ctx_.out.size() >= 64 * 1024 && !co_await flush()) co_return false;
+      const bool written = co_await engine_.flush_if_full();
+      if (!written) co_return false;
     }
     co_return true;
   }
@@ -120,10 +118,7 @@ class Session final : public session::Handler, public Channel {
     if (!literal.synchronizing) {
       // The bytes come anyway (RFC 7888 4); before login they are not worth
       // reading: the connection ends.
-      if (!refusal.empty()) {
-        ctx_.out += "* BYE literal too large before login\r\n";
-        ctx_.state = SessionState::logout;
-      }
+      if (!refusal.empty()) ctx_.bye("literal too large before login");
       return;
     }
     if (!refusal.empty()) {
@@ -146,8 +141,7 @@ class Session final : public session::Handler, public Channel {
   bool count_error() override {
     if (++errors_ < max_errors) return true;
     log::info("session={} event=too_many_errors", ctx_.id);
-    ctx_.out += "* BYE too many invalid commands\r\n";
-    ctx_.state = SessionState::logout;
+    ctx_.bye("too many invalid commands");
     return false;
   }
 
@@ -173,8 +167,7 @@ class Session final : public session::Handler, public Channel {
       // just set elsewhere); their news goes out before its responses.
       wakeup_->dirty = false;
       if (!co_await ctx_.sync(!restricted)) {
-        ctx_.out += "* BYE the selected mailbox was deleted\r\n";
-        ctx_.state = SessionState::logout;
+        ctx_.bye("the selected mailbox was deleted");
         co_return false;
       }
     }
@@ -208,8 +201,7 @@ class Session final : public session::Handler, public Channel {
     ctx_.out = std::move(held);
     ctx_.out += updates;
     if (!alive) {
-      ctx_.out += "* BYE the selected mailbox was deleted\r\n";
-      ctx_.state = SessionState::logout;
+      ctx_.bye("the selected mailbox was deleted");
       co_return false;
     }
     ctx_.out += tagged;
@@ -239,11 +231,9 @@ class Session final : public session::Handler, public Channel {
   asio::awaitable<bool> start_tls() override {
     // Bytes after STARTTLS, sent before the client could have seen the OK,
     // would be read as if they came over TLS: end the connection instead.
-    if (!reader_.idle() || engine_.cleartext_behind_starttls()) {
-      if (!reader_.idle())
-        log::warn("session={} event=starttls_injection peer={}", ctx_.id, connection_->peer_address());
+    if (engine_.cleartext_behind_starttls(!reader_.idle())) {
       ctx_.out.clear();
-      ctx_.out += "* BYE data after STARTTLS\r\n";
+      ctx_.bye("data after STARTTLS");
       co_return false;
     }
     auto info = co_await engine_.start_tls();

@@ -52,10 +52,9 @@ class Session final : public CoreHandler {
     co_await engine_.run(*this);
   }
 
-  asio::awaitable<bool> start() override {
+  void start() override {
     core_.emplace(make_config(), tls_facts());
     core_->start();
-    co_return true;
   }
 
   // RFC 1939 has no reply for a command cut short: a stopping server answers

@@ -41,11 +41,7 @@ asio::awaitable<void> Engine::run(Handler& handler) {
     const bool secure = co_await handshake();
     if (!secure) co_return;
   }
-  const bool started = co_await handler.start();
-  if (!started) {
-    co_await flush();
-    co_return;
-  }
+  handler.start();
   const auto& limits = env_.config.limits;
   const auto since = std::chrono::steady_clock::now();
   for (;;) {
@@ -87,8 +83,13 @@ asio::awaitable<void> Engine::run(Handler& handler) {
 
 asio::awaitable<bool> Engine::reply(std::string_view text, bool flush_now) {
   out_ += text;
-  if (flush_now || out_.size() >= write_threshold) co_return co_await flush();
-  co_return true;
+  if (flush_now) co_return co_await flush();
+  co_return co_await flush_if_full();
+}
+
+asio::awaitable<bool> Engine::flush_if_full() {
+  if (out_.size() < write_threshold) co_return true;
+  co_return co_await flush();
 }
 
 asio::awaitable<bool> Engine::flush() {
@@ -99,8 +100,8 @@ asio::awaitable<bool> Engine::flush() {
   co_return !ec;
 }
 
-bool Engine::cleartext_behind_starttls() {
-  if (!connection_->has_pending_input()) return false;
+bool Engine::cleartext_behind_starttls(bool core_holds_bytes) {
+  if (!core_holds_bytes && !connection_->has_pending_input()) return false;
   log::warn("session={} event=starttls_injection peer={}", id_, connection_->peer_address());
   return true;
 }

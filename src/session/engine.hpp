@@ -32,9 +32,8 @@ class Handler {
  public:
   virtual ~Handler() = default;
   // Called once the connection is ready (after the TLS handshake of an
-  // implicit-TLS listener): makes the core and queues the greeting. False
-  // ends the session.
-  virtual asio::awaitable<bool> start() = 0;
+  // implicit-TLS listener): makes the core and queues the greeting.
+  virtual void start() = 0;
   // Performs everything the core has ready; false ends the session (what is
   // held is still written).
   virtual asio::awaitable<bool> pump() = 0;
@@ -70,14 +69,17 @@ class Engine {
   asio::awaitable<bool> reply(std::string_view text, bool flush_now);
   // Writes what is held; false when the connection failed.
   asio::awaitable<bool> flush();
+  // Writes what is held once much is (64 KiB): a long answer goes out as it
+  // is made.
+  asio::awaitable<bool> flush_if_full();
   // STARTTLS's injection rule: bytes that came in clear behind the command
   // and were not yet read would be taken for the TLS handshake or, worse,
   // read as if they came over TLS (CVE-2011-0411), so the session ends
   // instead, without the "go ahead". True (logged) when such bytes wait.
   // Ask before the "go ahead" is written: once the client has it, its
-  // ClientHello may arrive at any moment. (What the core had already read
-  // behind the command it drops itself, RFC 3207 4.2.)
-  bool cleartext_behind_starttls();
+  // ClientHello may arrive at any moment. `core_holds_bytes`: the core read
+  // some already (IMAP's reader; SMTP and POP3 drop theirs, RFC 3207 4.2).
+  bool cleartext_behind_starttls(bool core_holds_bytes = false);
   // Writes what is held (the "go ahead"), then upgrades the connection to
   // TLS. The TLS facts on success; nullopt (logged) when the handshake
   // failed and the session must end.

@@ -50,7 +50,7 @@ class Session final : public CoreHandler {
 
   asio::awaitable<void> run() { co_await engine_.run(*this); }
 
-  asio::awaitable<bool> start() override {
+  void start() override {
     core_.emplace(make_config(), make_facts());
     if (connection_->has_pending_input()) {
       log::warn("session={} event=pregreet peer={}", id_, connection_->peer_address());
@@ -58,7 +58,6 @@ class Session final : public CoreHandler {
     } else {
       core_->start();
     }
-    co_return true;
   }
 
   std::chrono::seconds read_timeout() const override { return env_.config.limits.command_timeout; }

@@ -22,10 +22,9 @@ class EchoHandler final : public Handler {
 
   asio::awaitable<void> run() { co_await engine_.run(*this); }
 
-  asio::awaitable<bool> start() override {
+  void start() override {
     events_.started = true;
     out_ += "hello\r\n";
-    co_return true;
   }
   asio::awaitable<bool> pump() override {
     for (;;) {
