@@ -17,6 +17,7 @@
 #include "core/run_blocking.hpp"
 #include "store/prepare_message.hpp"
 #include "store/store.hpp"
+#include "support/temp_store.hpp"
 
 namespace tern::admin {
 namespace {
@@ -32,23 +33,8 @@ struct Ran {
 
 class AdminCommands : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tern-admin-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    store::StoreOptions options;
-    options.data_dir = dir_.string();
-    auto opened = store::open_store(options);
-    ASSERT_TRUE(opened) << opened.error().message;
-    store_ = std::move(*opened);
-  }
-
-  void TearDown() override {
-    if (store_) store_->close();
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(store_.open("tern-admin")); }
+  void TearDown() override { store_.close(); }
 
   template <class Verb>
   Ran run(Verb verb) {
@@ -105,8 +91,7 @@ class AdminCommands : public ::testing::Test {
     return *delivered->queue_id;
   }
 
-  fs::path dir_;
-  std::unique_ptr<store::Store> store_;
+  tern::testing::TempStore store_;
 };
 
 // Timestamps that depend on the wall clock, replaced for exact comparison.

@@ -15,30 +15,23 @@
 #include "imap/commands/commands.hpp"
 #include "net/tls.hpp"
 #include "store/store.hpp"
+#include "support/temp_store.hpp"
 
 namespace tern::imap {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr auth::Argon2Cost cheap{1, 64, 1};
+using tern::testing::cheap_cost;
 
 class ImapCommands : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tern-imap-cmd-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ASSERT_NO_FATAL_FAILURE(store_.open("tern-imap-cmd"));
     config_.hostname = "mail.example.test";
-    config_.data_dir = dir_;
-    store::StoreOptions options;
-    options.data_dir = dir_.string();
-    auto opened = store::open_store(options);
-    ASSERT_TRUE(opened) << opened.error().message;
-    store_ = std::move(*opened);
+    config_.data_dir = store_.dir();
     auth::AuthenticatorOptions auth_options;
-    auth_options.cost = cheap;
+    auth_options.cost = cheap_cost;
     auto authenticator = auth::Authenticator::create(auth_options);
     ASSERT_TRUE(authenticator);
     authenticator_ = std::move(*authenticator);
@@ -48,16 +41,10 @@ class ImapCommands : public ::testing::Test {
   }
 
   void TearDown() override {
-    store_->close();
-    store_.reset();
-    fs::remove_all(dir_);
+    store_.close();
   }
 
-  void add_user(const std::string& address, const std::string& password) {
-    auto hash = auth::hash_password(password, cheap);
-    ASSERT_TRUE(hash);
-    ASSERT_TRUE(run_blocking(store_->add_account(address, *hash)));
-  }
+  void add_user(const std::string& address, const std::string& password) { store_.add_account(address, password); }
 
   std::unique_ptr<Context> session(bool secure = true) {
     SessionEnv env{config_, Protocol::imaps, *store_, tls_, *authenticator_, throttle_, stopping_};
@@ -105,9 +92,8 @@ class ImapCommands : public ::testing::Test {
     EXPECT_NE(out.find("ap OK [APPENDUID"), std::string::npos) << out;
   }
 
-  fs::path dir_;
   Config config_;
-  std::unique_ptr<store::Store> store_;
+  tern::testing::TempStore store_;
   net::TlsContextHolder tls_{net::KeyPairPaths{}};
   std::unique_ptr<auth::Authenticator> authenticator_;
   auth::LoginThrottle throttle_;

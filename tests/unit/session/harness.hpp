@@ -26,13 +26,12 @@
 #include "net/tls.hpp"
 #include "session/env.hpp"
 #include "store/store.hpp"
+#include "support/temp_store.hpp"
 
 namespace tern::session::testing {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-inline constexpr auth::Argon2Cost cheap{1, 64, 1};
 
 // Runs one session coroutine; the test sends bytes and waits for replies.
 using SessionRunner = std::function<asio::awaitable<void>(const SessionEnv&, std::shared_ptr<net::Connection>,
@@ -116,24 +115,16 @@ class Client {
 class SessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tern-session-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ASSERT_NO_FATAL_FAILURE(store_.open("tern-session"));
     config_.hostname = "mail.example.test";
-    config_.data_dir = dir_;
+    config_.data_dir = store_.dir();
     config_.limits.command_timeout = 5s;
-    store::StoreOptions options;
-    options.data_dir = dir_.string();
-    auto opened = store::open_store(options);
-    ASSERT_TRUE(opened) << opened.error().message;
-    store_ = std::move(*opened);
     auth::AuthenticatorOptions auth_options;
-    auth_options.cost = cheap;
+    auth_options.cost = tern::testing::cheap_cost;
     auto authenticator = auth::Authenticator::create(auth_options);
     ASSERT_TRUE(authenticator);
     authenticator_ = std::move(*authenticator);
-    auto pair = net::ensure_self_signed(dir_, config_.hostname);
+    auto pair = net::ensure_self_signed(store_.dir(), config_.hostname);
     ASSERT_TRUE(pair) << pair.error().message;
     tls_ = std::make_unique<net::TlsContextHolder>(*pair);
     ASSERT_TRUE(tls_->load());
@@ -149,16 +140,10 @@ class SessionTest : public ::testing::Test {
     }
     clients_.clear();
     io_.stop();
-    store_->close();
-    store_.reset();
-    fs::remove_all(dir_);
+    store_.close();
   }
 
-  void add_user(const std::string& address, const std::string& password) {
-    auto hash = auth::hash_password(password, cheap);
-    ASSERT_TRUE(hash);
-    ASSERT_TRUE(run_blocking(store_->add_account(address, *hash)));
-  }
+  void add_user(const std::string& address, const std::string& password) { store_.add_account(address, password); }
 
   // A session of `protocol` from `peer`; `before` is sent before it starts.
   Client& connect(Protocol protocol, const SessionRunner& runner, std::string_view before = {},
@@ -179,11 +164,10 @@ class SessionTest : public ::testing::Test {
       if (client->connection().idle()) client->connection().interrupt();
   }
 
-  fs::path dir_;
   Config config_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  std::unique_ptr<store::Store> store_;
+  tern::testing::TempStore store_;
   std::unique_ptr<net::TlsContextHolder> tls_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   auth::LoginThrottle throttle_{auth::ThrottleOptions{.first_delay = 1ms, .max_delay = 1ms}};
