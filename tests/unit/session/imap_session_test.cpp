@@ -15,6 +15,16 @@ const SessionRunner imap_runner = [](const SessionEnv& env, std::shared_ptr<net:
 class ImapSession : public SessionTest {
  protected:
   Client& imap(Protocol protocol = Protocol::imap) { return connect(protocol, imap_runner); }
+  // Over imaps, logged in as alice, INBOX selected when `select`.
+  Client& logged_in(bool select) {
+    Client& c = imap(Protocol::imaps);
+    c.expect("\r\n");
+    EXPECT_NE(c.command("a LOGIN alice@example.test alice-password", "a ").find("a OK"), std::string::npos);
+    if (select) {
+      EXPECT_NE(c.command("b SELECT INBOX", "b ").find("b OK"), std::string::npos);
+    }
+    return c;
+  }
 };
 
 TEST_F(ImapSession, GreetsWithCapabilitiesAndLogsOut) {
@@ -99,9 +109,7 @@ TEST_F(ImapSession, TimeLimitAppliesOnlyBeforeLogin) {
 }
 
 TEST_F(ImapSession, StoppingServerSaysGoodbye) {
-  Client& c = imap(Protocol::imaps);
-  c.expect("\r\n");
-  c.command("a LOGIN alice@example.test alice-password", "a ");
+  Client& c = logged_in(false);
   c.run_for(50ms);
   stop_server();
   const std::string out = c.run_to_end();
@@ -110,10 +118,7 @@ TEST_F(ImapSession, StoppingServerSaysGoodbye) {
 }
 
 TEST_F(ImapSession, StoppingServerEndsIdle) {
-  Client& c = imap(Protocol::imaps);
-  c.expect("\r\n");
-  c.command("a LOGIN alice@example.test alice-password", "a ");
-  c.command("b SELECT INBOX", "b ");
+  Client& c = logged_in(true);
   EXPECT_NE(c.command("c IDLE", "+ ").find("+ idling"), std::string::npos);
   c.run_for(50ms);
   stop_server();
@@ -122,10 +127,7 @@ TEST_F(ImapSession, StoppingServerEndsIdle) {
 }
 
 TEST_F(ImapSession, IdleReportsADeliveryAndEndsOnDone) {
-  Client& c = imap(Protocol::imaps);
-  c.expect("\r\n");
-  c.command("a LOGIN alice@example.test alice-password", "a ");
-  c.command("b SELECT INBOX", "b ");
+  Client& c = logged_in(true);
   EXPECT_NE(c.command("c IDLE", "+ ").find("+ idling"), std::string::npos);
   Client& mta = connect(Protocol::smtp, [](const SessionEnv& env, std::shared_ptr<net::Connection> conn,
                                            std::uint64_t id) { return smtp::run_session(env, std::move(conn), id); });
@@ -141,10 +143,7 @@ TEST_F(ImapSession, IdleReportsADeliveryAndEndsOnDone) {
 }
 
 TEST_F(ImapSession, IdleWantsDone) {
-  Client& c = imap(Protocol::imaps);
-  c.expect("\r\n");
-  c.command("a LOGIN alice@example.test alice-password", "a ");
-  c.command("b SELECT INBOX", "b ");
+  Client& c = logged_in(true);
   c.command("c IDLE", "+ ");
   EXPECT_NE(c.command("d NOOP", "c ").find("c BAD expected DONE"), std::string::npos);
   EXPECT_NE(c.command("e NOOP", "e ").find("e OK"), std::string::npos);
