@@ -8,7 +8,8 @@ seconds=${1:-20}
 build=${TERN_FUZZ_BUILD_DIR:-build-fuzz}
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_FUZZ=ON \
-    -DTERN_WERROR=OFF -DTERN_BUILD_TESTS=OFF >/dev/null
+    -DTERN_WERROR=OFF -DTERN_BUILD_TESTS=OFF \
+    -DTERN_DEBUG_LINES_ONLY="${TERN_DEBUG_LINES_ONLY:-OFF}" >/dev/null
 fi
 targets=(${TERN_FUZZ_TARGETS:-smtp_protocol pop3_protocol imap_protocol imap_search mime_header mime_structure address config})
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"

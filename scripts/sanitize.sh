@@ -37,7 +37,8 @@ run_asan() {
   local build=${TERN_ASAN_BUILD_DIR:-build-asan}
   if [ ! -f "$build/CMakeCache.txt" ]; then
     # Debug: builds in less time than an optimised ASan build and runs the suite fast enough.
-    cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DTERN_SANITIZE=ON
+    cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DTERN_SANITIZE=ON \
+      -DTERN_DEBUG_LINES_ONLY="${TERN_DEBUG_LINES_ONLY:-OFF}"
   fi
   cmake --build "$build" -j "$jobs"
   local reports="$PWD/$build/sanitizer-reports"
@@ -63,7 +64,8 @@ run_asan() {
 run_tsan() {
   local build=${TERN_TSAN_BUILD_DIR:-build-tsan}
   if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_TSAN=ON
+    cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_TSAN=ON \
+      -DTERN_DEBUG_LINES_ONLY="${TERN_DEBUG_LINES_ONLY:-OFF}"
   fi
   cmake --build "$build" -j "$jobs" --target test_store test_queue
   local reports="$PWD/$build/sanitizer-reports"
