@@ -33,6 +33,8 @@ bool protocol_implicit_tls(Protocol protocol) noexcept {
          protocol == Protocol::imaps;
 }
 
+bool protocol_requires_login(Protocol protocol) noexcept { return protocol != Protocol::smtp; }
+
 std::string ListenerConfig::address() const {
   if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
   return fmt::format("{}:{}", host, port);
@@ -380,8 +382,9 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
   if (const auto* limits = r.subtable(root, "limits")) {
     const std::string p = "limits.";
     r.check_keys(*limits, p, {"max_message_size", "max_recipients", "max_connections",
-                              "max_connections_per_ip", "command_timeout", "session_timeout",
-                              "shutdown_grace"});
+                              "max_connections_per_ip", "per_ip_prefix_v4", "per_ip_prefix_v6",
+                              "stress_threshold", "stress_timeout", "min_data_rate", "command_timeout",
+                              "login_timeout", "session_timeout", "shutdown_grace"});
     if (const toml::node* size = limits->get("max_message_size")) {
       if (auto n = size->value<std::int64_t>(); n && *n >= 1024) {
         config.limits.max_message_size = static_cast<std::uint64_t>(*n);
@@ -399,11 +402,19 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
     r.count(*limits, p, "max_recipients", config.limits.max_recipients, 1, 100000);
     r.count(*limits, p, "max_connections", config.limits.max_connections, 1, 1000000);
     r.count(*limits, p, "max_connections_per_ip", config.limits.max_connections_per_ip, 1, 1000000);
+    r.count(*limits, p, "per_ip_prefix_v4", config.limits.per_ip_prefix_v4, 8, 32);
+    r.count(*limits, p, "per_ip_prefix_v6", config.limits.per_ip_prefix_v6, 16, 128);
+    r.count(*limits, p, "stress_threshold", config.limits.stress_threshold, 1, 100);
+    r.duration(*limits, p, "stress_timeout", config.limits.stress_timeout);
+    r.count(*limits, p, "min_data_rate", config.limits.min_data_rate, 1, 1u << 30);
     r.duration(*limits, p, "command_timeout", config.limits.command_timeout);
+    r.duration(*limits, p, "login_timeout", config.limits.login_timeout);
     r.duration(*limits, p, "session_timeout", config.limits.session_timeout);
     r.duration(*limits, p, "shutdown_grace", config.limits.shutdown_grace);
     if (!r.failed() && config.limits.command_timeout.count() == 0)
       r.fail(p + "command_timeout", "must be greater than zero");
+    if (!r.failed() && config.limits.stress_timeout.count() == 0)
+      r.fail(p + "stress_timeout", "must be greater than zero");
   }
 
   if (const auto* auth = r.subtable(root, "auth")) {

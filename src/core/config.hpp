@@ -19,6 +19,8 @@ enum class Protocol { smtp, submission, submissions, pop3, pop3s, imap, imaps };
 
 const char* protocol_name(Protocol protocol) noexcept;
 bool protocol_implicit_tls(Protocol protocol) noexcept;
+// Whether clients must log in before they are served (all but port 25's SMTP).
+bool protocol_requires_login(Protocol protocol) noexcept;
 
 struct ListenerConfig {
   Protocol protocol = Protocol::smtp;
@@ -61,7 +63,23 @@ struct LimitsConfig {
   std::uint32_t max_recipients = 100;
   std::uint32_t max_connections = 1000;      // all listeners together
   std::uint32_t max_connections_per_ip = 50;
+  // max_connections_per_ip counts the addresses of one network together:
+  // IPv6 per /64 (one host usually holds the whole prefix), IPv4 per address.
+  unsigned per_ip_prefix_v4 = 32;
+  unsigned per_ip_prefix_v6 = 64;
+  // Stress: once this share (percent) of max_connections is in use, sessions
+  // not logged in wait at most stress_timeout for the client's next bytes,
+  // and a new connection that finds every slot taken closes the oldest idle
+  // one that is not logged in (authenticated sessions keep theirs).
+  unsigned stress_threshold = 80;
+  std::chrono::seconds stress_timeout{10};
+  // Bounds a whole command (line, message body, literal), not one read:
+  // command_timeout plus one second per min_data_rate octets received
+  // (RFC 5321 4.5.3.2; slow senders of one byte at a time end here).
+  std::uint32_t min_data_rate = 500;         // octets per second
   std::chrono::seconds command_timeout{300}; // RFC 5321 4.5.3.2.7: at least 5 minutes
+  // The whole time before login on IMAP, POP3 and submission listeners.
+  std::chrono::seconds login_timeout{180};
   std::chrono::seconds session_timeout{3600};
   std::chrono::seconds shutdown_grace{10};   // time sessions get to finish on SIGTERM
 };

@@ -65,14 +65,14 @@ class Session final : public session::Handler, public Channel {
 
   void start() override {
     ctx_.peer.secure = connection_->secure();
-    log::info("session={} event=connect protocol=imap peer={} tls={}", ctx_.id, connection_->peer_address(),
-              connection_->secure());
     ctx_.out += "* OK [CAPABILITY " + capabilities(ctx_) + "] " + ctx_.env.config.hostname + " IMAP ready\r\n";
   }
 
   asio::awaitable<bool> pump() override { co_return co_await process_events(); }
   bool closed() const override { return ctx_.state == SessionState::logout; }
   bool idle() const override { return reader_.idle(); }
+  bool authenticated() const override { return ctx_.state != SessionState::not_authenticated; }
+  bool receiving() const override { return !reader_.idle(); }
   bool stop_now() const override { return true; }
   void feed(std::string_view bytes) override { reader_.feed(bytes); }
   // A logged-in client may stay for days (IDLE renewed every 29 minutes);
@@ -86,7 +86,6 @@ class Session final : public session::Handler, public Channel {
   void on_timeout() override { ctx_.bye("autologout; idle for too long"); }
   void on_session_timeout() override { ctx_.bye("session time limit reached"); }
   void on_shutdown() override { ctx_.bye("server shutting down"); }
-  void on_disconnect() override { log::info("session={} event=disconnect", ctx_.id); }
 
  private:
   // Handles everything the reader has; false ends the session (BYE queued).

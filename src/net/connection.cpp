@@ -45,8 +45,10 @@ void TcpConnection::disarm() { deadline_.cancel(); }
 asio::awaitable<std::pair<asio::error_code, std::size_t>> TcpConnection::read_some(
     char* buffer, std::size_t size, std::chrono::seconds timeout) {
   arm(timeout);
+  reading_ = true;
   auto [ec, n] = tls_ ? co_await tls_->async_read_some(asio::buffer(buffer, size), use_tuple)
                       : co_await socket_.async_read_some(asio::buffer(buffer, size), use_tuple);
+  reading_ = false;
   disarm();
   co_return std::pair{ec, n};
 }
@@ -91,7 +93,9 @@ bool TcpConnection::has_pending_input() {
 asio::awaitable<asio::error_code> TcpConnection::wait_readable() {
   if (has_pending_input()) co_return asio::error_code{};
   for (;;) {
+    reading_ = true;
     auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
+    reading_ = false;
     if (ec) co_return ec;
     // The reactor may report readiness for bytes an earlier read already
     // took: a caller that then reads would block with a wakeup lost. Only
@@ -124,6 +128,8 @@ void TcpConnection::close_from_outside() {
 
 void TcpConnection::interrupt() {
   asio::post(socket_.get_executor(), [self = std::static_pointer_cast<TcpConnection>(shared_from_this())] {
+    // Only a wait for the client is cancelled: a write in progress goes on.
+    if (!self->reading_) return;
     asio::error_code ignored;
     self->socket_.cancel(ignored);
   });

@@ -68,11 +68,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // shutdown may close the connection at once instead of waiting.
   void set_idle(bool idle) { idle_ = idle; }
   bool idle() const { return idle_; }
+  // A session marks its login, so that the connection limits keep its slot
+  // when they make room for newcomers.
+  void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
+  bool authenticated() const { return authenticated_; }
+  // Asks the session to say goodbye and end, from any thread: the connection
+  // limits made room for a newcomer (server/slots.hpp).
+  void evict() {
+    evicted_ = true;
+    interrupt();
+  }
+  bool evicted() const { return evicted_; }
   // Closes from any thread (the close runs on the connection's executor).
   virtual void close_from_outside() = 0;
-  // Cancels a pending read or write from any thread; the session sees
-  // operation_aborted and may still say goodbye (shutdown).
+  // Cancels a pending read (or wait_readable) from any thread; the session
+  // sees operation_aborted and may still say goodbye (shutdown). A write in
+  // progress is not affected.
   virtual void interrupt() = 0;
+  // Asks a session waiting for the client to work out its wait again, from
+  // any thread: the connection limits came under stress, and the stress
+  // timeout now applies to sessions that have not logged in.
+  void nudge() {
+    nudged_ = true;
+    interrupt();
+  }
+  bool take_nudge() { return nudged_.exchange(false); }
 
  protected:
   std::string peer_address_;
@@ -81,6 +101,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   std::atomic<bool> idle_{false};
+  std::atomic<bool> authenticated_{false};
+  std::atomic<bool> evicted_{false};
+  std::atomic<bool> nudged_{false};
 };
 
 // A TCP socket that may be upgraded to TLS.
@@ -112,6 +135,7 @@ class TcpConnection final : public Connection {
   asio::steady_timer deadline_;
   std::shared_ptr<asio::ssl::context> context_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  bool reading_ = false;  // a read or wait_readable is in progress (on the connection's executor)
 };
 
 }  // namespace tern::net

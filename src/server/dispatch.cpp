@@ -36,7 +36,8 @@ asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
                                        std::shared_ptr<net::Connection> connection, std::uint64_t id) {
   const session::SessionEnv env{services.config,         protocol,           *services.store,
                                 *services.tls,           *services.authenticator, *services.throttle,
-                                services.stopping,       services.shared_changes.get()};
+                                services.stopping,       services.shared_changes.get(),
+                                services.stress};
   switch (protocol) {
     case Protocol::smtp:
     case Protocol::submission:

@@ -26,7 +26,7 @@ struct Server::Listener {
   asio::ip::tcp::acceptor acceptor;
 };
 
-Server::Server(const Config& config, asio::io_context& io) : config_(config), io_(io) {}
+Server::Server(const Config& config, asio::io_context& io) : config_(config), io_(io), slots_(config.limits) {}
 
 Server::~Server() {
   if (services_ && services_->store) services_->store->close();
@@ -63,6 +63,7 @@ Result<void> Server::bind() {
 
 Result<void> Server::start() {
   services_ = std::make_unique<Services>(config_, nullptr, nullptr, nullptr, nullptr);
+  services_->stress = &slots_.stress();
   net::KeyPairPaths paths{config_.tls.cert, config_.tls.key};
   if (paths.cert.empty()) {
     auto generated = net::ensure_self_signed(config_.data_dir, config_.hostname);
@@ -105,21 +106,6 @@ int Server::run(unsigned threads) {
   return 0;
 }
 
-bool Server::admit(const std::string& ip) {
-  std::lock_guard lock(sessions_mutex_);
-  if (sessions_.size() >= config_.limits.max_connections) return false;
-  auto& count = per_ip_[ip];
-  if (count >= config_.limits.max_connections_per_ip) return false;
-  ++count;
-  return true;
-}
-
-void Server::release(const std::string& ip) {
-  std::lock_guard lock(sessions_mutex_);
-  auto it = per_ip_.find(ip);
-  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
-}
-
 asio::awaitable<void> Server::accept_loop(Listener& listener) {
   while (!services_->stopping) {
     auto strand = asio::make_strand(io_);
@@ -138,19 +124,15 @@ asio::awaitable<void> Server::accept_loop(Listener& listener) {
 }
 
 asio::awaitable<void> Server::run_session(Listener& listener, std::shared_ptr<net::Connection> connection) {
-  const std::string ip = connection->peer_address();
-  if (!admit(ip)) {
-    log::warn("event=connection_refused protocol={} peer={} reason=limit",
-              protocol_name(listener.config.protocol), ip);
+  const std::string& ip = connection->peer_address();
+  const std::uint64_t id = next_session_++;
+  const auto admission = slots_.admit(id, connection);
+  if (admission.verdict != SlotTable::Verdict::admitted) {
+    log::warn("event=connection_refused protocol={} peer={} reason={}", protocol_name(listener.config.protocol),
+              ip, admission.verdict == SlotTable::Verdict::network_full ? "per_ip_limit" : "server_full");
     co_await refuse_busy(listener.config.protocol, *connection);
     connection->close();
     co_return;
-  }
-  std::uint64_t id = 0;
-  {
-    std::lock_guard lock(sessions_mutex_);
-    id = next_session_++;
-    sessions_[id] = connection;
   }
   log::info("session={} event=connect protocol={} peer={}", id, protocol_name(listener.config.protocol), ip);
   try {
@@ -161,11 +143,7 @@ asio::awaitable<void> Server::run_session(Listener& listener, std::shared_ptr<ne
   }
   connection->close();
   log::info("session={} event=disconnect", id);
-  {
-    std::lock_guard lock(sessions_mutex_);
-    sessions_.erase(id);
-  }
-  release(ip);
+  slots_.release(id);
 }
 
 asio::awaitable<void> Server::watch_signals() {
@@ -200,12 +178,7 @@ asio::awaitable<void> Server::shutdown() {
   if (scheduler_) co_await scheduler_->stop(deadline);
   asio::steady_timer timer(io_);
   for (;;) {
-    std::vector<std::shared_ptr<net::Connection>> open;
-    {
-      std::lock_guard lock(sessions_mutex_);
-      for (auto& [id, weak] : sessions_)
-        if (auto c = weak.lock()) open.push_back(std::move(c));
-    }
+    const auto open = slots_.open();
     if (open.empty()) break;
     bool late = std::chrono::steady_clock::now() >= deadline;
     for (auto& c : open) {

@@ -1,6 +1,7 @@
 // `tern serve`: the listeners, one coroutine per connection, signals
 // (SIGTERM/SIGINT: graceful stop; SIGHUP: reload the TLS certificate), the
-// connection limits, and privilege dropping after the ports are bound.
+// connection limits (server/slots.hpp), and privilege dropping after the
+// ports are bound.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -21,6 +22,7 @@
 #include "net/tls.hpp"
 #include "queue/scheduler.hpp"
 #include "server/services.hpp"
+#include "server/slots.hpp"
 
 namespace tern::server {
 
@@ -43,8 +45,6 @@ class Server {
   asio::awaitable<void> run_session(Listener& listener, std::shared_ptr<net::Connection> connection);
   asio::awaitable<void> watch_signals();
   asio::awaitable<void> shutdown();
-  bool admit(const std::string& ip);
-  void release(const std::string& ip);
 
   const Config& config_;
   asio::io_context& io_;
@@ -55,10 +55,8 @@ class Server {
   // arrives during start-up is handled, not fatal.
   std::unique_ptr<asio::signal_set> signals_;
 
-  std::mutex sessions_mutex_;
-  std::map<std::uint64_t, std::weak_ptr<net::Connection>> sessions_;
-  std::map<std::string, std::uint32_t> per_ip_;
-  std::uint64_t next_session_ = 1;
+  SlotTable slots_;
+  std::atomic<std::uint64_t> next_session_{1};
 };
 
 // Drops root privileges to `user` (setgroups, setgid, setuid); chowns data_dir first.

@@ -21,6 +21,8 @@ struct Services {
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<auth::LoginThrottle> throttle;
   std::atomic<bool> stopping{false};
+  // Set while the connection slots are under pressure (server/slots.hpp).
+  const std::atomic<bool>* stress = nullptr;
   // Declared after `store`, so destroyed before it.
   std::unique_ptr<store::SharedChanges> shared_changes;
 };

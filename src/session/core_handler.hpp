@@ -6,7 +6,8 @@
 // replies, STARTTLS and closing are handled here for every such core.
 //
 // What the core provides: next() -> std::optional<Action>, feed(bytes),
-// closed(), idle(), timed_out(), shutting_down(), tls_established(TlsInfo);
+// closed(), idle(), authenticated(), receiving(), timed_out(), shutting_down(),
+// tls_established(TlsInfo);
 // an Action variant holding Reply{text, flush}, StartTls and Close.
 #pragma once
 
@@ -46,6 +47,8 @@ class CoreHandler : public Handler {
 
   bool closed() const override { return core_->closed(); }
   bool idle() const override { return core_->idle(); }
+  bool authenticated() const override { return core_->authenticated(); }
+  bool receiving() const override { return core_->receiving(); }
   void feed(std::string_view bytes) override { core_->feed(bytes); }
   void on_timeout() override { core_->timed_out(); }
   void on_session_timeout() override { core_->timed_out(); }

@@ -37,48 +37,131 @@ asio::awaitable<bool> Engine::handshake() {
 }
 
 asio::awaitable<void> Engine::run(Handler& handler) {
+  started_ = std::chrono::steady_clock::now();
   if (protocol_implicit_tls(env_.protocol)) {
     const bool secure = co_await handshake();
     if (!secure) co_return;
   }
   handler.start();
-  const auto& limits = env_.config.limits;
-  const auto since = std::chrono::steady_clock::now();
   for (;;) {
     // (co_await results are named before they are tested: GCC 12 mistranslates
     // some co_await expressions inside conditions.)
     const bool going = co_await handler.pump();
     if (!going || handler.closed()) break;
+    track_command(handler);
+    connection_->set_authenticated(handler.authenticated());
     const bool written = co_await flush();
     if (!written) co_return;
     if (env_.stopping && handler.stop_now()) {
       handler.on_shutdown();
       continue;
     }
-    if (handler.time_limited() && std::chrono::steady_clock::now() - since > limits.session_timeout) {
-      log::info("session={} event=session_timeout", id_);
-      handler.on_session_timeout();
+    if (connection_->evicted()) {
+      log::info("session={} event=evicted peer={} reason=\"connection slots full\"", id_,
+                connection_->peer_address());
+      handler.on_timeout();
+      continue;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!waiting_since_) waiting_since_ = now;
+    const Wait wait = next_wait(handler, now);
+    if (wait.timeout.count() <= 0) {
+      waiting_since_.reset();
+      limit_reached(handler, wait.limit);
       continue;
     }
     handler.before_read();
     buffer_.resize(read_size);
     connection_->set_idle(handler.idle());
-    auto [ec, n] = co_await connection_->read_some(buffer_.data(), buffer_.size(), handler.read_timeout());
+    auto [ec, n] = co_await connection_->read_some(buffer_.data(), buffer_.size(), wait.timeout);
     connection_->set_idle(false);
     if (ec) {
       if (connection_->timed_out()) {
-        log::info("session={} event=timeout", id_);
-        handler.on_timeout();
+        waiting_since_.reset();
+        limit_reached(handler, wait.limit);
         continue;
       }
-      // Interrupted by a shutdown: say goodbye above.
-      if (ec == asio::error::operation_aborted && env_.stopping) continue;
+      if (ec == asio::error::operation_aborted) {
+        // Nudged (the server came under stress): the same wait, worked out again.
+        if (connection_->take_nudge()) continue;
+        // Interrupted by a shutdown or an eviction: say goodbye above.
+        if (env_.stopping || connection_->evicted()) continue;
+      }
       handler.on_disconnect();
       co_return;
     }
+    waiting_since_.reset();
+    last_read_at_ = std::chrono::steady_clock::now();
+    last_read_bytes_ = n;
+    if (command_since_) command_bytes_ += n;
     handler.feed(std::string_view(buffer_.data(), n));
   }
   co_await flush();
+}
+
+void Engine::track_command(const Handler& handler) {
+  if (!handler.receiving()) {
+    command_since_.reset();
+    return;
+  }
+  if (command_since_) return;
+  // The command began with the read that brought its first bytes.
+  command_since_ = last_read_at_;
+  command_bytes_ = last_read_bytes_;
+}
+
+Engine::Wait Engine::next_wait(const Handler& handler, TimePoint now) const {
+  using std::chrono::seconds;
+  const auto& limits = env_.config.limits;
+  const bool logged_in = handler.authenticated();
+  const bool stressed = !logged_in && env_.stress && env_.stress->load(std::memory_order_relaxed);
+  Wait wait{seconds::max(), Limit::read};
+  // What is left until `deadline`, rounded up to whole seconds (the
+  // connection's unit); zero once it has passed.
+  auto cap = [&](TimePoint deadline, Limit limit) {
+    if (deadline <= now) {
+      wait = {seconds(0), limit};
+      return;
+    }
+    const auto left = std::chrono::ceil<seconds>(deadline - now);
+    if (left < wait.timeout) wait = {left, limit};
+  };
+  // The wait for the client's next bytes counts from when it began (a
+  // nudged wait goes on where it was).
+  const TimePoint waiting_since = waiting_since_.value_or(now);
+  cap(waiting_since + handler.read_timeout(), Limit::read);
+  if (stressed) cap(waiting_since + limits.stress_timeout, Limit::stress);
+  if (command_since_) {
+    const seconds allowance = stressed ? std::min(limits.stress_timeout, limits.command_timeout)
+                                       : limits.command_timeout;
+    const seconds earned(command_bytes_ / std::max<std::uint32_t>(limits.min_data_rate, 1));
+    cap(*command_since_ + allowance + earned, Limit::command);
+  }
+  if (!logged_in && protocol_requires_login(env_.protocol)) cap(started_ + limits.login_timeout, Limit::login);
+  if (handler.time_limited()) cap(started_ + limits.session_timeout, Limit::session);
+  return wait;
+}
+
+void Engine::limit_reached(Handler& handler, Limit limit) {
+  switch (limit) {
+    case Limit::read:
+    case Limit::stress:
+      log::info("session={} event=timeout limit={}", id_, limit == Limit::read ? "idle" : "stress");
+      handler.on_timeout();
+      return;
+    case Limit::command:
+      log::info("session={} event=timeout limit=command octets={}", id_, command_bytes_);
+      handler.on_timeout();
+      return;
+    case Limit::login:
+      log::info("session={} event=login_timeout", id_);
+      handler.on_session_timeout();
+      return;
+    case Limit::session:
+      log::info("session={} event=session_timeout", id_);
+      handler.on_session_timeout();
+      return;
+  }
 }
 
 asio::awaitable<bool> Engine::reply(std::string_view text, bool flush_now) {

@@ -7,7 +7,15 @@
 // graceful stop. A protocol supplies a Handler: its sans-I/O core and the
 // handlers for the core's actions; it never reads a socket itself.
 //
-//   start() -> loop { pump(); flush; stop? time limit? read(read_timeout()) -> feed() }
+//   start() -> loop { pump(); flush; stop? evicted? deadline passed? read(wait) -> feed() }
+//
+// What a read may wait is the shortest of: the handler's read_timeout(); the
+// stress timeout while the server is under connection pressure and the
+// client has not logged in; what is left of the command deadline while a
+// command is being received (command_timeout, plus a second for every
+// min_data_rate octets of it: a whole command is bounded, not one read);
+// what is left of the login deadline (IMAP, POP3, submission); what is left
+// of the session time limit.
 //
 // Goodbyes are the protocol's words: the engine calls on_timeout(),
 // on_session_timeout() or on_shutdown() and goes on pumping, so the core
@@ -46,6 +54,12 @@ class Handler {
   virtual std::chrono::seconds read_timeout() const = 0;
   // Whether the session time limit applies now (IMAP: only before login).
   virtual bool time_limited() const { return true; }
+  // The client has logged in: the login deadline is over, and the
+  // connection limits' stress rules no longer apply to this session.
+  virtual bool authenticated() const { return false; }
+  // Part of a command (a line, a message body, a literal) has arrived and
+  // the rest has not: the command deadline runs.
+  virtual bool receiving() const { return false; }
   // Whether a stopping server ends the session now (default: when idle).
   virtual bool stop_now() const { return idle(); }
   virtual void before_read() {}
@@ -98,13 +112,32 @@ class Engine {
   bool plaintext_auth_allowed() const;
 
  private:
+  enum class Limit { read, stress, command, login, session };
+  struct Wait {
+    std::chrono::seconds timeout{0};  // zero: the limit has passed already
+    Limit limit = Limit::read;
+  };
+  using TimePoint = std::chrono::steady_clock::time_point;
+
   asio::awaitable<bool> handshake();
+  // How long the next read may wait, and which limit that is.
+  Wait next_wait(const Handler& handler, TimePoint now) const;
+  // The protocol's goodbye for a limit that has passed.
+  void limit_reached(Handler& handler, Limit limit);
+  // Follows the command in progress after the handler has taken bytes.
+  void track_command(const Handler& handler);
 
   const SessionEnv& env_;
   std::shared_ptr<net::Connection> connection_;
   std::uint64_t id_;
   std::string& out_;
   std::vector<char> buffer_;
+  TimePoint started_{};
+  std::optional<TimePoint> command_since_;  // the first bytes of the command being received
+  std::uint64_t command_bytes_ = 0;
+  std::optional<TimePoint> waiting_since_;  // the current wait for the client began
+  TimePoint last_read_at_{};
+  std::size_t last_read_bytes_ = 0;
 };
 
 // How long a session may wait for the client's next command when the

@@ -25,6 +25,9 @@ struct SessionEnv {
   // Shares one changes_since among the IMAP sessions catching up with the
   // same change; when absent (tests), each session asks the store itself.
   store::SharedChanges* shared_changes = nullptr;
+  // Set by the server while its connection slots are under pressure
+  // (limits.stress_threshold); when absent, never.
+  const std::atomic<bool>* stress = nullptr;
 };
 
 }  // namespace tern::session

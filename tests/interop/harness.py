@@ -11,6 +11,24 @@ import time
 TERN = os.environ.get("TERN_BIN", os.path.join(os.path.dirname(__file__), "../../build/tern"))
 
 
+def count_closed_by_server(sockets, within):
+    """How many of SOCKETS the server closes within WITHIN seconds (reading
+    and dropping whatever it says before it closes)."""
+    deadline = time.monotonic() + within
+    closed = 0
+    for s in sockets:
+        s.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            while s.recv(65536):
+                pass
+            closed += 1
+        except ConnectionResetError:
+            closed += 1
+        except socket.timeout:
+            pass
+    return closed
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -2,7 +2,9 @@
 max_connections): a connection over a limit is refused at once, with 421 on
 SMTP and -ERR [SYS/TEMP] on POP3 (the client may come back later), closed
 without a word on implicit-TLS listeners, and logged with the client's address;
-the count goes down again when a session ends."""
+the count goes down again when a session ends. A server whose slots are all
+taken makes room for a newcomer by closing the oldest idle connection that
+has not logged in; only when every slot is busy or logged in is it refused."""
 import socket
 import time
 import unittest
@@ -97,18 +99,45 @@ class ConnectionLimits(unittest.TestCase):
         self.assertEqual(first_line(self.tern.ports["pop3s"]), "")
         self.assertRegex(self.tern.read_log(), r"event=connection_refused protocol=pop3 peer=127\.0\.0\.1 ")
 
-    def test_global_limit(self):
+    def hold_busy_smtp(self, source):
+        """A session in the middle of a mail transaction: not idle, so never evicted."""
+        c = self.hold_smtp(source)
+        self.assertEqual(c.cmd("EHLO client.example.test")[0], 250)
+        self.assertEqual(c.cmd("MAIL FROM:<someone@example.net>")[0], 250)
+        return c
+
+    def test_global_limit_with_busy_sessions(self):
         sources = ["127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2", "127.0.0.3"]
         self.assertEqual(len(sources), TOTAL)
-        held = [self.hold_smtp(source) for source in sources]
-        # A fresh address, under its own limit, meets the global one.
+        held = [self.hold_busy_smtp(source) for source in sources]
+        # A fresh address, under its own limit, meets the global one: every
+        # slot is in use by a session that is doing something.
         self.assertTrue(first_line(self.tern.ports["smtp"], source="127.0.0.4").startswith("421 4.7.0 "))
         self.assertEqual(first_line(self.tern.ports["pop3"], source="127.0.0.4"),
                          "-ERR [SYS/TEMP] too many connections")
-        self.assertRegex(self.tern.read_log(), r"event=connection_refused protocol=smtp peer=127\.0\.0\.4 ")
+        self.assertRegex(self.tern.read_log(),
+                         r"event=connection_refused protocol=smtp peer=127\.0\.0\.4 reason=server_full")
+        for c in held:
+            self.assertEqual(c.cmd("RCPT TO:<nobody@example.test>")[0] // 100, 5)
         self.assertEqual(held[-1].cmd("QUIT")[0], 221)
         held[-1].close()
         self.assertTrue(self.wait_for_release(self.tern.ports["smtp"], "127.0.0.4", "220 ").startswith("220 "))
+
+    def test_full_server_closes_the_oldest_idle_connection_for_a_newcomer(self):
+        sources = ["127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2", "127.0.0.3"]
+        oldest = self.hold_smtp(sources[0])
+        time.sleep(0.2)  # so that "oldest" is the oldest idle one
+        others = [self.hold_smtp(source) for source in sources[1:]]
+        time.sleep(0.2)  # every session is back waiting for a command
+        # The newcomer is served at once ...
+        self.assertTrue(first_line(self.tern.ports["smtp"], source="127.0.0.4").startswith("220 "))
+        # ... and the oldest idle connection got the timeout goodbye and was closed.
+        code, text = oldest.reply()
+        self.assertEqual(code, 421, text)
+        self.assertTrue(oldest.closed(timeout=3))
+        for c in others:
+            self.assertEqual(c.cmd("NOOP")[0], 250)
+        self.assertRegex(self.tern.read_log(), r"event=evicted peer=127\.0\.0\.1 ")
 
     def test_refused_connections_do_not_leak_slots(self):
         # Many refusals in a row must leave the counts where they were.

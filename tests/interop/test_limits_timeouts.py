@@ -2,15 +2,16 @@
 command_timeout (SMTP with 421 4.4.2, POP3 silently, RFC 1939 3, IMAP with
 an untagged BYE, RFC 9051 7.1.5; IMAP's 30-minute autologout floor applies
 only when command_timeout is at its default or above); a client
-that sends a byte less often than that is dropped at the first gap; and one
-that trickles a byte just often enough to dodge command_timeout is still ended
-by session_timeout. Hundreds of such slow clients at once cost bounded memory
+that sends a byte less often than that is dropped at the first gap; one that
+trickles a byte just often enough to dodge command_timeout is ended by the
+deadline on the whole command (slowloris); and one that sends complete
+commands forever is still ended by session_timeout. Hundreds of such slow clients at once cost bounded memory
 and leave no session behind."""
 import socket
 import time
 import unittest
 
-from harness import RawPop3, RawSmtp, Tern
+from harness import RawPop3, RawSmtp, Tern, count_closed_by_server
 
 COMMAND_TIMEOUT = 2
 SESSION_TIMEOUT = 5
@@ -117,8 +118,8 @@ class Timeouts(unittest.TestCase):
         self.assert_smtp_timeout(c, started, COMMAND_TIMEOUT - 1, COMMAND_TIMEOUT + 3)
         self.assertTrue(p.closed(timeout=COMMAND_TIMEOUT + 3))
 
-    def trickle_until_closed(self, sock, payload, interval):
-        """Sends PAYLOAD one byte per INTERVAL seconds, looping, until the server closes;
+    def trickle_until_closed(self, sock, payload, interval, step=1):
+        """Sends PAYLOAD STEP bytes per INTERVAL seconds, looping, until the server closes;
         the seconds that took and what the server said."""
         started = time.monotonic()
         sock.settimeout(interval)
@@ -126,7 +127,8 @@ class Timeouts(unittest.TestCase):
         i = 0
         while time.monotonic() - started < SESSION_TIMEOUT + 10:
             try:
-                sock.sendall(payload[i % len(payload):i % len(payload) + 1])
+                at = (i * step) % len(payload)
+                sock.sendall(payload[at:at + step])
             except (BrokenPipeError, ConnectionResetError):
                 break
             i += 1
@@ -142,17 +144,45 @@ class Timeouts(unittest.TestCase):
         return time.monotonic() - started, received
 
     def test_trickle_is_ended_by_session_timeout(self):
-        # One byte every half second never lets command_timeout fire, and a
-        # complete NOOP now and then keeps the SMTP session "busy".
+        # A complete NOOP every half second never lets command_timeout fire,
+        # and keeps the SMTP session "busy": session_timeout ends it.
         c = self.smtp()
-        elapsed, said = self.trickle_until_closed(c.sock, b"NOOP\r\n", 0.5)
+        elapsed, said = self.trickle_until_closed(c.sock, b"NOOP\r\n", 0.5, step=6)
         self.assertGreater(elapsed, SESSION_TIMEOUT - 1)
         self.assertLess(elapsed, SESSION_TIMEOUT + 5)
         self.assertIn(b"421 4.4.2 ", said)
         p = self.pop3()
-        elapsed, _ = self.trickle_until_closed(p.sock, b"NOOP\r\n", 0.5)
+        elapsed, _ = self.trickle_until_closed(p.sock, b"CAPA\r\n", 0.5, step=6)
         self.assertGreater(elapsed, SESSION_TIMEOUT - 1)
         self.assertLess(elapsed, SESSION_TIMEOUT + 5)
+
+    def test_slowloris_command_is_ended_by_the_command_deadline(self):
+        # One byte every 0.3 s: no single read waits long, but the command
+        # never ends. The deadline is on the whole command (RFC 5321
+        # 4.5.3.2), so the session ends after about command_timeout.
+        c = self.smtp()
+        elapsed, said = self.trickle_until_closed(c.sock, b"NOOP NOOP NOOP NOOP ", 0.3)
+        self.assertGreater(elapsed, COMMAND_TIMEOUT - 0.5)
+        self.assertLess(elapsed, COMMAND_TIMEOUT + 2.5)
+        self.assertIn(b"421 4.4.2 ", said)
+        # The same inside DATA: the message body is one command.
+        c = self.smtp()
+        self.assertEqual(c.cmd("EHLO slow.example.test")[0], 250)
+        self.assertEqual(c.cmd("MAIL FROM:<slow@example.net>")[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<slow@example.test>")[0], 250)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        elapsed, said = self.trickle_until_closed(c.sock, b"Subject: slow\r\n", 0.3)
+        self.assertLess(elapsed, COMMAND_TIMEOUT + 2.5)
+        self.assertIn(b"421 4.4.2 ", said)
+        # IMAP: a line that never ends, before login.
+        s = socket.create_connection(("127.0.0.1", self.tern.ports["imap"]), timeout=10)
+        self.addCleanup(s.close)
+        self.assertTrue(s.recv(4096).startswith(b"* OK"))
+        elapsed, said = self.trickle_until_closed(s, b"a NOOP NOOP NOOP ", 0.3)
+        self.assertLess(elapsed, COMMAND_TIMEOUT + 2.5)
+        self.assertIn(b"* BYE ", said)
+        log = self.tern.read_log()
+        self.assertIn("event=timeout limit=command", log)
 
     def test_many_slow_clients_bounded(self):
         before = rss_kib(self.tern.process.pid)
@@ -171,18 +201,7 @@ class Timeouts(unittest.TestCase):
                     pass  # already timed out while the others were being opened
             time.sleep(0.5)
         peak = rss_kib(self.tern.process.pid)
-        closed = 0
-        deadline = time.monotonic() + COMMAND_TIMEOUT + 15
-        for s in clients:
-            s.settimeout(max(0.1, deadline - time.monotonic()))
-            try:
-                while s.recv(65536):
-                    pass
-                closed += 1
-            except ConnectionResetError:
-                closed += 1
-            except socket.timeout:
-                pass
+        closed = count_closed_by_server(clients, COMMAND_TIMEOUT + 15)
         self.assertEqual(closed, len(clients))
         growth_mib = (peak - before) / 1024
         self.assertLess(growth_mib, 100, f"RSS grew {growth_mib:.0f} MiB for {len(clients)} slow clients")

@@ -86,6 +86,9 @@ class ServerProtocol {
     return state_ != State::closed && state_ != State::update && awaiting_ == Awaiting::nothing && !stream_ &&
            out_.empty() && input_ == Input::command && in_.empty();
   }
+  // Part of a command line has arrived and the rest has not.
+  bool receiving() const { return state_ != State::closed && !in_.empty(); }
+  bool authenticated() const { return state_ == State::transaction || state_ == State::update; }
   bool tls_active() const { return tls_.has_value(); }
 
   // Answers. Calling one that was not asked for is a bug (std::logic_error).

@@ -85,7 +85,13 @@ class ServerProtocol {
   bool idle() const {
     return !closed_ && awaiting_ == Awaiting::nothing && input_ == Input::command && !transaction_ && in_.empty();
   }
+  // Part of a command line, a message body or a BDAT chunk has arrived and
+  // the rest has not (the session's command deadline runs).
+  bool receiving() const {
+    return !closed_ && (!in_.empty() || input_ == Input::data || input_ == Input::chunk);
+  }
   bool tls_active() const { return tls_.has_value(); }
+  bool authenticated() const { return !auth_user_.empty(); }
   const std::string& authenticated_user() const { return auth_user_; }
 
   // Answers. Calling one that was not asked for is a bug (std::logic_error).

@@ -153,5 +153,32 @@ TEST(Config, Endpoints) {
     EXPECT_FALSE(parse_endpoint(bad).ok()) << bad;
 }
 
+TEST(Config, ConnectionPressureAndDeadlineLimits) {
+  auto r = parse(
+      "hostname = \"a.test\"\n[limits]\nper_ip_prefix_v4 = 24\nper_ip_prefix_v6 = 56\nstress_threshold = 90\n"
+      "stress_timeout = \"5s\"\nmin_data_rate = 1000\nlogin_timeout = \"1m\"\n");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->limits.per_ip_prefix_v4, 24u);
+  EXPECT_EQ(r->limits.per_ip_prefix_v6, 56u);
+  EXPECT_EQ(r->limits.stress_threshold, 90u);
+  EXPECT_EQ(r->limits.stress_timeout.count(), 5);
+  EXPECT_EQ(r->limits.min_data_rate, 1000u);
+  EXPECT_EQ(r->limits.login_timeout.count(), 60);
+  auto defaults = parse("hostname = \"a.test\"\n");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->limits.per_ip_prefix_v4, 32u);
+  EXPECT_EQ(defaults->limits.per_ip_prefix_v6, 64u);
+  EXPECT_EQ(defaults->limits.stress_threshold, 80u);
+  EXPECT_EQ(defaults->limits.stress_timeout.count(), 10);
+  EXPECT_EQ(defaults->limits.login_timeout.count(), 180);
+  for (const char* bad : {"per_ip_prefix_v4 = 33", "per_ip_prefix_v6 = 8", "stress_threshold = 0",
+                          "stress_threshold = 101", "stress_timeout = \"0s\"", "min_data_rate = 0",
+                          "login_timeout = \"soon\""}) {
+    const std::string text = std::string("hostname = \"a.test\"\n[limits]\n") + bad;
+    const std::string key = std::string("limits.") + std::string(bad).substr(0, std::string(bad).find(' '));
+    EXPECT_NE(error_of(text).find(key), std::string::npos) << bad << ": " << error_of(text);
+  }
+}
+
 }  // namespace
 }  // namespace tern

@@ -40,12 +40,15 @@ class EchoHandler final : public Handler {
       }
       if (line == "hold") busy_ = true;
       if (line == "done") busy_ = false;
+      if (line == "login") logged_in_ = true;
       if (!co_await engine_.reply("echo " + line + "\r\n", false)) co_return false;
     }
     co_return true;
   }
   bool closed() const override { return closed_; }
   bool idle() const override { return !busy_ && in_.empty(); }
+  bool authenticated() const override { return logged_in_; }
+  bool receiving() const override { return !in_.empty(); }
   void feed(std::string_view bytes) override { in_ += bytes; }
   std::chrono::seconds read_timeout() const override { return engine_.env().config.limits.command_timeout; }
   void on_timeout() override {
@@ -72,6 +75,7 @@ class EchoHandler final : public Handler {
   std::string in_;
   bool closed_ = false;
   bool busy_ = false;
+  bool logged_in_ = false;
 };
 
 class EngineTest : public SessionTest {
@@ -133,6 +137,115 @@ TEST_F(EngineTest, SessionTimeLimit) {
   Client& c = echo();
   EXPECT_EQ(c.run_to_end(), "hello\r\ntoo long\r\n");
   EXPECT_EQ(events_.session_timeouts, 1);
+}
+
+// Sends one byte of a line that never ends every `interval` until the
+// session ends (or `limit` passes); the time that took.
+std::chrono::milliseconds trickle(Client& c, std::chrono::milliseconds interval, std::chrono::milliseconds limit,
+                                  std::string& said) {
+  const auto begun = std::chrono::steady_clock::now();
+  while (!c.finished() && std::chrono::steady_clock::now() - begun < limit) {
+    c.send("x");
+    c.run_for(interval);
+  }
+  said += c.run_to_end(100ms);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - begun);
+}
+
+TEST_F(EngineTest, ACommandTrickledInIsBoundedAsAWhole) {
+  // Every read comes well within command_timeout, but the line never ends:
+  // the deadline is on the whole command (slowloris).
+  config_.limits.command_timeout = 2s;
+  Client& c = echo();
+  c.expect("hello");
+  std::string said;
+  const auto took = trickle(c, 300ms, 8000ms, said);
+  EXPECT_EQ(said, "timeout\r\n");
+  EXPECT_EQ(events_.timeouts, 1);
+  EXPECT_GE(took, 1900ms);
+  EXPECT_LE(took, 4000ms);
+}
+
+TEST_F(EngineTest, TheCommandDeadlineGrowsWithWhatArrives) {
+  // min_data_rate: a command that keeps coming at the rate is not cut.
+  config_.limits.command_timeout = 1s;
+  config_.limits.min_data_rate = 1000;
+  Client& c = echo();
+  c.expect("hello");
+  const std::string chunk(1500, 'x');  // 1.5 s of allowance per 0.3 s
+  for (int i = 0; i < 10; ++i) {
+    c.send(chunk);
+    c.run_for(300ms);
+  }
+  EXPECT_FALSE(c.finished());
+  EXPECT_EQ(c.command("", "echo"), "echo " + std::string(15000, 'x') + "\r\n");
+  EXPECT_EQ(events_.timeouts, 0);
+}
+
+TEST_F(EngineTest, CompleteCommandsEachGetTheirOwnDeadline) {
+  config_.limits.command_timeout = 1s;
+  Client& c = echo();
+  c.expect("hello");
+  for (int i = 0; i < 8; ++i) {
+    c.send("a");
+    c.run_for(200ms);
+    EXPECT_EQ(c.command("b", "echo"), "echo ab\r\n");
+  }
+  EXPECT_FALSE(c.finished());
+  EXPECT_EQ(events_.timeouts, 0);
+}
+
+TEST_F(EngineTest, LoginDeadlineBoundsThePhaseBeforeLogin) {
+  config_.limits.login_timeout = 1s;
+  Client& c = echo(Protocol::imap);
+  c.expect("hello");
+  std::string said;
+  for (int i = 0; i < 10 && !c.finished(); ++i) said += c.command("noop", "echo noop", 300ms);
+  said += c.run_to_end(2000ms);
+  EXPECT_NE(said.find("too long\r\n"), std::string::npos) << said;
+  EXPECT_EQ(events_.session_timeouts, 1);
+}
+
+TEST_F(EngineTest, LoggedInSessionsAreFreeOfTheLoginDeadline) {
+  config_.limits.login_timeout = 1s;
+  Client& c = echo(Protocol::pop3);
+  c.expect("hello");
+  c.command("login", "echo login");
+  for (int i = 0; i < 6; ++i) c.command("noop", "echo noop", 300ms);
+  EXPECT_FALSE(c.finished());
+  EXPECT_EQ(events_.session_timeouts, 0);
+}
+
+TEST_F(EngineTest, PortTwentyFiveHasNoLoginDeadline) {
+  config_.limits.login_timeout = 1s;
+  Client& c = echo(Protocol::smtp);
+  c.expect("hello");
+  for (int i = 0; i < 6; ++i) c.command("noop", "echo noop", 300ms);
+  EXPECT_FALSE(c.finished());
+}
+
+TEST_F(EngineTest, StressShortensTheWaitOfClientsNotLoggedIn) {
+  config_.limits.command_timeout = 30s;
+  config_.limits.stress_timeout = 1s;
+  stress_ = true;
+  Client& quiet = echo();
+  Client& logged_in = echo();
+  quiet.expect("hello");
+  logged_in.expect("hello");
+  logged_in.command("login", "echo login");
+  EXPECT_EQ(quiet.run_to_end(3000ms), "timeout\r\n");
+  EXPECT_FALSE(logged_in.finished());
+  EXPECT_EQ(events_.timeouts, 1);
+}
+
+TEST_F(EngineTest, AnEvictedSessionSaysGoodbye) {
+  Client& c = echo();
+  c.expect("hello");
+  c.run_for(50ms);
+  ASSERT_TRUE(c.connection().idle());
+  c.connection().evict();
+  EXPECT_EQ(c.run_to_end(), "timeout\r\n");
+  EXPECT_EQ(events_.timeouts, 1);
 }
 
 TEST_F(EngineTest, ShutdownWaitsForTheSessionToBeIdle) {

@@ -149,7 +149,7 @@ class SessionTest : public ::testing::Test {
   Client& connect(Protocol protocol, const SessionRunner& runner, std::string_view before = {},
                   std::string peer = "192.0.2.10", bool loopback = false) {
     auto env = std::make_unique<SessionEnv>(SessionEnv{config_, protocol, *store_, *tls_, *authenticator_,
-                                                       throttle_, stopping_, nullptr});
+                                                       throttle_, stopping_, nullptr, &stress_});
     auto connection = std::make_shared<net::MemoryConnection>(io_.get_executor(), std::move(peer), loopback);
     if (!before.empty()) connection->send(before);
     clients_.push_back(std::make_unique<Client>(io_, std::move(env), std::move(connection)));
@@ -172,6 +172,7 @@ class SessionTest : public ::testing::Test {
   std::unique_ptr<auth::Authenticator> authenticator_;
   auth::LoginThrottle throttle_{auth::ThrottleOptions{.first_delay = 1ms, .max_delay = 1ms}};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> stress_{false};  // the server's connection slots under pressure
   std::vector<std::unique_ptr<Client>> clients_;
 };
 
