@@ -109,6 +109,12 @@ class Session final : public session::Handler, public Channel {
 
   void handle_literal(const reader_event::LiteralAnnounced& literal) {
     const std::string tag = literal.tag.empty() ? "*" : literal.tag;
+    if (literal.too_large) {
+      // The reader discards it and rejects the command at its end; before
+      // login, those bytes are not worth reading (RFC 7888 4).
+      if (ctx_.state == SessionState::not_authenticated) end_for_literal(literal);
+      return;
+    }
     std::string refusal;
     if (ctx_.state == SessionState::not_authenticated && literal.size > max_unauth_literal)
       refusal = status_response(tag, Status::bad, "TOOBIG", "literal too large before login");
@@ -117,7 +123,7 @@ class Session final : public session::Handler, public Channel {
     if (!literal.synchronizing) {
       // The bytes come anyway (RFC 7888 4); before login they are not worth
       // reading: the connection ends.
-      if (!refusal.empty()) ctx_.bye("literal too large before login");
+      if (!refusal.empty()) end_for_literal(literal);
       return;
     }
     if (!refusal.empty()) {
@@ -127,6 +133,14 @@ class Session final : public session::Handler, public Channel {
     }
     ctx_.out += continuation("Ready for literal data");
     reader_.accept_literal();
+  }
+
+  // A non-synchronizing literal refused before login: its bytes come
+  // anyway, so the connection ends instead of reading them.
+  void end_for_literal(const reader_event::LiteralAnnounced& literal) {
+    log::info("session={} event=literal_refused command={} size={} reason=\"before login\"", ctx_.id,
+              log::kv(literal.command), literal.size);
+    ctx_.bye("literal too large before login");
   }
 
   // Before login, a literal of a command that may not run yet (APPEND) is

@@ -192,7 +192,13 @@ asio::awaitable<void> Server::shutdown() {
 }
 
 Result<void> drop_privileges(const std::string& user, const std::filesystem::path& data_dir) {
-  if (user.empty()) return {};
+  if (user.empty()) {
+    if (::geteuid() == 0)
+      log::warn("event=running_as_root advice={}",
+                log::kv("set 'user' in the config to an unprivileged account: as root, a flaw in a "
+                        "session would reach the whole machine"));
+    return {};
+  }
   struct passwd* pw = ::getpwnam(user.c_str());
   if (!pw) return make_error(Errc::invalid, fmt::format("key 'user': no such user '{}'", user));
   if (::geteuid() != 0) {

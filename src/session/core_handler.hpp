@@ -17,6 +17,7 @@
 #include <string>
 #include <variant>
 
+#include "core/log.hpp"
 #include "session/engine.hpp"
 
 namespace tern::session {
@@ -72,8 +73,19 @@ class CoreHandler : public Handler {
   std::optional<Core> core_;  // made in start(), once TLS is up on implicit-TLS listeners
 
  private:
+  // One line per refusal, with the reply's code: "553 5.6.7 ...", "-ERR [AUTH] ...";
+  // of a multi-line reply ("550-..."), its first line.
+  void log_refusal(std::string_view text) const {
+    const auto end = text.find("\r\n");
+    std::string_view line = text.substr(0, end);
+    log::info("session={} event=refused reply={}", id_, log::kv(line));
+  }
+
   asio::awaitable<bool> perform_action(Action& action) {
-    if (auto* reply = std::get_if<Reply>(&action)) co_return co_await engine_.reply(reply->text, reply->flush);
+    if (auto* reply = std::get_if<Reply>(&action)) {
+      if (reply->refusal) log_refusal(reply->text);
+      co_return co_await engine_.reply(reply->text, reply->flush);
+    }
     if (std::holds_alternative<StartTls>(action)) {
       auto info = co_await engine_.start_tls();
       if (!info) co_return false;

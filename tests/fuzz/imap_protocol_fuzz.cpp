@@ -64,7 +64,8 @@ std::vector<std::string> run(std::string_view input, std::uint8_t flags, std::si
           check(!std::get<ParseError>(parsed).reason.empty());
         }
       } else if (auto* literal = std::get_if<reader_event::LiteralAnnounced>(&*event)) {
-        check(literal->size <= limits.max_append_literal_octets);
+        check(literal->too_large || literal->size <= limits.max_append_literal_octets);
+        check(!literal->too_large || !literal->synchronizing);
         events.push_back("L" + std::to_string(literal->size));
         if (literal->synchronizing) {
           if ((decision++ % 5) == 4) reader.refuse_literal();

@@ -169,6 +169,27 @@ class BadInputTest(unittest.TestCase):
         self.still_usable(r)
         self.assertNotIn("Injected", self.tern.mailbox_counts(address))
 
+    def test_non_synchronizing_literal_over_the_limit_before_login_ends_the_connection(self):
+        # Before login such bytes are not worth reading (RFC 7888 4): BYE at
+        # once, whether the literal is over the reader's bound or only over
+        # the bound before login, and the connection closes while the client
+        # is still sending.
+        for announcement in (b"a LOGIN {4294967295+}\r\n", b"a LOGIN {100000+}\r\n", b"a LOGIN {9000+}\r\n"):
+            r = self.plain()
+            r.send(announcement)
+            started = time.monotonic()
+            sent = 0
+            closed = False
+            try:
+                while sent < 100 << 20 and time.monotonic() - started < 10:
+                    r.send(b"x" * 65536)
+                    sent += 65536
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+            self.assertTrue(closed, f"{announcement!r}: {sent} octets accepted")
+            self.assertLess(sent, 100 << 20)
+        self.assertIn("event=literal_refused", self.tern.read_log())
+
     def test_nul_octets(self):
         r = self.plain()
         self.expect_bad(r, b"a NOOP\0")

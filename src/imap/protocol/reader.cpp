@@ -199,6 +199,7 @@ void CommandReader::handle_line_end(std::string_view line, bool overlong) {
       out_.emplace_back(reader_event::Rejected{tag_, "TOOBIG", "literal too large"});
       reset_command();
     } else {
+      out_.emplace_back(reader_event::LiteralAnnounced{tag_, name_, literal->size, false, literal->binary, true});
       start_discarding("literal too large");
       literal_remaining_ = literal->size;
       state_ = State::discard_literal;

@@ -11,8 +11,9 @@
 // "{4294967296}" costs nothing. A refused synchronizing literal ends the
 // command (the client never sends the bytes). A refused non-synchronizing
 // literal's bytes are read and discarded, never interpreted, and the command
-// is rejected once it ends: the connection stays usable (the RFC 7888 4
-// alternative, closing, is left to the session's timeouts and error count).
+// is rejected once it ends: the connection stays usable. The reader announces
+// such a literal (too_large) so that the session may take RFC 7888 4's other
+// way and close the connection (before login it does).
 // A line longer than max_line_octets is discarded up to its LF the same way.
 #pragma once
 
@@ -41,13 +42,17 @@ struct Command {
 };
 // A literal was announced and fits. Synchronizing: the reader waits for
 // accept_literal() (send "+ Ready" first) or refuse_literal() (send a tagged
-// NO/BAD; the client drops the command). Non-synchronizing: informational.
+// NO/BAD; the client drops the command). Non-synchronizing: informational;
+// `too_large` when it does not fit: its bytes are being discarded and the
+// command will be Rejected at its end (the session may end the connection
+// at once instead, RFC 7888 4).
 struct LiteralAnnounced {
   std::string tag;
   std::string command;  // upper-cased name, "UID FETCH" style
   std::uint64_t size = 0;
   bool synchronizing = true;
   bool binary = false;  // "~{n}" (literal8)
+  bool too_large = false;
 };
 // The command was refused by the reader; answer "tag BAD [code] reason"
 // (or "* BAD" when tag is empty). The next command parses normally.

@@ -81,9 +81,11 @@ void ServerProtocol::reply(std::string text, bool flush) { out_.push_back(action
 void ServerProtocol::refuse(std::string_view code, std::string_view text) {
   if (++errors_ >= config_.max_errors) {
     close_with(format_err("", "Too many bad commands, closing connection"));
+    std::get<action::Reply>(out_[out_.size() - 2]).refusal = true;
     return;
   }
   reply(format_err(code, text));
+  std::get<action::Reply>(out_.back()).refusal = true;
 }
 
 void ServerProtocol::close_with(std::string text) {

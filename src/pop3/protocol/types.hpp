@@ -60,6 +60,7 @@ namespace action {
 struct Reply {
   std::string text;  // one response or one piece of a multi-line response, CRLF line endings
   bool flush = false;
+  bool refusal = false;  // a refusal: the session logs it with its code
 };
 // Write the held replies (the last is "+OK Begin TLS negotiation"), run the
 // TLS handshake and call tls_established(); on failure drop the connection.

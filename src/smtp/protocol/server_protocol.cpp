@@ -126,6 +126,7 @@ void ServerProtocol::reply(unsigned code, std::string_view enhanced, std::string
 
 void ServerProtocol::refuse(unsigned code, std::string_view enhanced, std::string_view text) {
   reply(code, enhanced, text);
+  std::get<action::Reply>(out_.back()).refusal = true;
   if (++errors_ >= config_.max_errors)
     close_with(421, "4.7.0", config_.hostname + " Too many errors, closing connection");
 }

@@ -83,6 +83,7 @@ namespace action {
 struct Reply {
   std::string text;  // one whole reply, every line ending in CRLF
   bool flush = false;
+  bool refusal = false;  // a refusal: the session logs it with its code
 };
 // Write the held replies (the last is "220 2.0.0"), then run the TLS handshake
 // and call tls_established(); on handshake failure just drop the connection.

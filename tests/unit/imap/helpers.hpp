@@ -51,7 +51,8 @@ inline void drain(CommandReader& reader, ReaderLog& log, bool refuse = false) {
       log.commands.push_back(c->text);
     } else if (auto* l = std::get_if<reader_event::LiteralAnnounced>(&*event)) {
       log.events.push_back("literal " + l->tag + " " + l->command + " " + std::to_string(l->size) +
-                           (l->synchronizing ? " sync" : " nonsync") + (l->binary ? " binary" : ""));
+                           (l->synchronizing ? " sync" : " nonsync") + (l->binary ? " binary" : "") +
+                           (l->too_large ? " too_large" : ""));
       if (l->synchronizing) {
         if (refuse) reader.refuse_literal();
         else reader.accept_literal();
