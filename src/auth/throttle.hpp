@@ -40,7 +40,7 @@ struct ThrottleOptions {
   std::chrono::milliseconds first_delay{250};
   std::chrono::milliseconds max_delay{5000};
   std::size_t max_entries = 10000;  // per table (addresses, users)
-  std::vector<IpNetwork> trusted_networks;  // not counted or blocked per address
+  std::vector<IpNetwork> trusted_networks{};  // not counted or blocked per address
 };
 
 enum class AdmissionStatus : std::uint8_t {
