@@ -22,6 +22,7 @@ struct Wipe {
 };
 
 Error failed() { return make_error(Errc::invalid, std::string(authentication_failed)); }
+Error no_such_account() { return make_error(Errc::not_found, std::string(authentication_failed)); }
 
 }  // namespace
 
@@ -104,7 +105,7 @@ asio::awaitable<Result<store::Account>> Authenticator::refuse(std::string passwo
   std::string_view decoy = decoy_hash_;
   ++slow_verifications_;
   co_await offload([&password, decoy] { return verify_password(password, decoy); });
-  co_return failed();
+  co_return no_such_account();
 }
 
 asio::awaitable<Result<store::Account>> Authenticator::run(store::Store& store, std::string username,

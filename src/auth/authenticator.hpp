@@ -2,7 +2,7 @@
 // deliberately slow (argon2id, 64 MiB), so it runs on a small thread pool of
 // its own and the network threads only await it.
 // Security: an unknown user, a malformed user name and a wrong password all
-// give the same error, and an unknown user still costs one argon2id
+// give the same answer, and an unknown user still costs one argon2id
 // verification against a decoy hash, so neither the answer nor its timing
 // tells whether an account exists. (Accounts still on SHA512-CRYPT verify
 // faster; they are rehashed to argon2id at their first successful login.)
@@ -55,10 +55,13 @@ class Authenticator {
   Authenticator& operator=(const Authenticator&) = delete;
 
   // The account for `username` (a full address, any ASCII case) when
-  // `password` is right. Errc::invalid with authentication_failed as the
-  // message for every wrong user name or password; the store's own error
-  // (Errc::io, Errc::unavailable) when the lookup fails. The arguments are
-  // copied before the first suspension.
+  // `password` is right. A failed login has authentication_failed as the
+  // message whatever the cause, and its code tells the login throttle what
+  // to count: Errc::invalid for a wrong password of an existing account,
+  // Errc::not_found for a name that is no account (or no address). The
+  // client is told neither, and both take one argon2id verification. The
+  // store's own error (Errc::io, Errc::unavailable) when the lookup fails.
+  // The arguments are copied before the first suspension.
   asio::awaitable<Result<store::Account>> authenticate(store::Store& store, std::string_view username,
                                                        std::string_view password);
 

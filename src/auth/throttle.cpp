@@ -1,11 +1,14 @@
-// Login throttling: sliding-window failure counts per address and per user,
-// bounded tables with least-recently-failed eviction.
+// Login throttling: sliding-window failure counts per address and per
+// account, attempts in progress bounded by what the limits leave, bounded
+// tables with least-recently-failed eviction.
 #include "auth/throttle.hpp"
 
 #include <asio/ip/address.hpp>
 
 #include <algorithm>
+#include <utility>
 
+#include "core/address.hpp"
 #include "core/text.hpp"
 
 namespace tern::auth {
@@ -22,19 +25,18 @@ std::chrono::seconds round_up_seconds(std::chrono::steady_clock::duration d) {
 }  // namespace
 
 LoginThrottle::LoginThrottle(ThrottleOptions options, Clock clock)
-    : options_(options),
+    : options_(std::move(options)),
       clock_(std::move(clock)),
-      addresses_(std::max<std::size_t>(options.max_failures_per_address, 1), std::max<std::size_t>(options.max_entries, 1)),
-      users_(std::max<std::size_t>(options.max_failures_per_user, 1), std::max<std::size_t>(options.max_entries, 1)) {}
+      addresses_(std::max<std::size_t>(options_.max_failures_per_address, 1), std::max<std::size_t>(options_.max_entries, 1)),
+      users_(std::max<std::size_t>(options_.max_failures_per_user, 1), std::max<std::size_t>(options_.max_entries, 1)) {}
 
 std::string LoginThrottle::address_key(std::string_view remote_address) {
   std::error_code ec;
   auto address = asio::ip::make_address(std::string(remote_address), ec);
   if (ec) return std::string(remote_address.substr(0, max_key_octets));
+  address = unmapped(address);
   if (address.is_v6()) {
-    auto v6 = address.to_v6();
-    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
-    auto bytes = v6.to_bytes();
+    auto bytes = address.to_v6().to_bytes();
     std::fill(bytes.begin() + 8, bytes.end(), static_cast<unsigned char>(0));
     return asio::ip::address_v6(bytes).to_string() + "/64";
   }
@@ -42,10 +44,31 @@ std::string LoginThrottle::address_key(std::string_view remote_address) {
 }
 
 std::string LoginThrottle::user_key(std::string_view username) {
+  // The same parse as the authenticator's, so that every spelling the
+  // store would take for one account ("Alice@EXAMPLE.test",
+  // "\"alice\"@example.test") is counted as that account.
+  address::ParseOptions parse_options;
+  parse_options.allow_utf8 = true;
+  if (auto parsed = address::parse(username, parse_options)) {
+    std::string key = address::canonical(*parsed);
+    if (key.size() <= max_key_octets) return key;
+  }
   return text::to_lower(username.substr(0, max_key_octets));
 }
 
+bool LoginThrottle::trusted(std::string_view remote_address) const {
+  if (options_.trusted_networks.empty()) return false;
+  std::error_code ec;
+  auto address = asio::ip::make_address(std::string(remote_address), ec);
+  if (ec) return false;
+  return std::any_of(options_.trusted_networks.begin(), options_.trusted_networks.end(),
+                     [&](const IpNetwork& network) { return network.contains(address); });
+}
+
 Admission LoginThrottle::check(std::string_view remote_address, std::string_view username) {
+  const bool counted_address = !trusted(remote_address);
+  const std::string address = counted_address ? address_key(remote_address) : std::string();
+  const std::string user = username.empty() ? std::string() : user_key(username);
   std::lock_guard lock(mutex_);
   TimePoint now = clock_();
   TimePoint since = now - options_.window;
@@ -53,58 +76,60 @@ Admission LoginThrottle::check(std::string_view remote_address, std::string_view
   auto consider = [&](Table& table, const std::string& key) {
     TimePoint oldest;
     if (!table.blocked(key, since, oldest)) return;
-    admission.allowed = false;
+    admission.status = AdmissionStatus::blocked;
     admission.retry_after = std::max(admission.retry_after, round_up_seconds(oldest + options_.window - now));
   };
-  const std::string address = address_key(remote_address);
-  const std::string user = username.empty() ? std::string() : user_key(username);
-  consider(addresses_, address);
+  if (counted_address) consider(addresses_, address);
   if (!user.empty()) consider(users_, user);
-  if (!admission.allowed) return admission;
-  // Failures recorded plus attempts still being checked must stay under the limits.
-  auto& address_pending = pending_addresses_[address];
-  bool over = addresses_.count(address, since) + address_pending >= std::max<std::size_t>(options_.max_failures_per_address, 1);
-  std::size_t* user_pending = nullptr;
-  if (!user.empty()) {
-    user_pending = &pending_users_[user];
-    over = over || users_.count(user, since) + *user_pending >= std::max<std::size_t>(options_.max_failures_per_user, 1);
+  if (admission.status == AdmissionStatus::blocked) return admission;
+  // Not blocked, but as many attempts may already be under way as the
+  // remaining failures allow: this one waits for one of them to end.
+  auto full = [&](Table& table, std::unordered_map<std::string, std::size_t>& pending, const std::string& key) {
+    auto it = pending.find(key);
+    std::size_t in_progress = it == pending.end() ? 0 : it->second;
+    return table.count(key, since) + in_progress >= table.limit();
+  };
+  if ((counted_address && full(addresses_, pending_addresses_, address)) ||
+      (!user.empty() && full(users_, pending_users_, user))) {
+    return Admission{AdmissionStatus::wait, std::chrono::seconds(0)};
   }
-  if (over) {
-    if (address_pending == 0) pending_addresses_.erase(address);
-    if (user_pending && *user_pending == 0) pending_users_.erase(user);
-    return Admission{false, std::chrono::seconds(1)};
-  }
-  ++address_pending;
-  if (user_pending) ++*user_pending;
+  if (counted_address) ++pending_addresses_[address];
+  if (!user.empty()) ++pending_users_[user];
   return admission;
 }
 
-void LoginThrottle::end_pending(std::string_view remote_address, std::string_view username) {
+void LoginThrottle::end_pending(const std::string& address, const std::string& user) {
   auto release = [](std::unordered_map<std::string, std::size_t>& table, const std::string& key) {
     auto it = table.find(key);
     if (it == table.end()) return;
     if (--it->second == 0) table.erase(it);
   };
-  release(pending_addresses_, address_key(remote_address));
-  if (!username.empty()) release(pending_users_, user_key(username));
+  if (!address.empty()) release(pending_addresses_, address);
+  if (!user.empty()) release(pending_users_, user);
 }
 
 void LoginThrottle::record_unavailable(std::string_view remote_address, std::string_view username) {
+  const std::string address = trusted(remote_address) ? std::string() : address_key(remote_address);
+  const std::string user = username.empty() ? std::string() : user_key(username);
   std::lock_guard lock(mutex_);
-  end_pending(remote_address, username);
+  end_pending(address, user);
 }
 
-std::chrono::milliseconds LoginThrottle::record_failure(std::string_view remote_address,
-                                                        std::string_view username) {
+std::chrono::milliseconds LoginThrottle::record_failure(std::string_view remote_address, std::string_view username,
+                                                        FailureKind kind) {
+  const std::string address = trusted(remote_address) ? std::string() : address_key(remote_address);
+  const std::string user = username.empty() ? std::string() : user_key(username);
   std::lock_guard lock(mutex_);
-  end_pending(remote_address, username);
+  end_pending(address, user);
   TimePoint now = clock_();
   TimePoint since = now - options_.window;
-  std::string address = address_key(remote_address);
-  addresses_.add(address, now, since);
-  std::size_t failures = addresses_.count(address, since);
-  if (!username.empty()) {
-    std::string user = user_key(username);
+  // Every failure waits at least the first delay, counted or not.
+  std::size_t failures = 1;
+  if (!address.empty()) {
+    addresses_.add(address, now, since);
+    failures = std::max(failures, addresses_.count(address, since));
+  }
+  if (!user.empty() && kind == FailureKind::wrong_password) {
     users_.add(user, now, since);
     failures = std::max(failures, users_.count(user, since));
   }
@@ -112,9 +137,10 @@ std::chrono::milliseconds LoginThrottle::record_failure(std::string_view remote_
 }
 
 void LoginThrottle::record_success(std::string_view remote_address, std::string_view username) {
+  const std::string address = trusted(remote_address) ? std::string() : address_key(remote_address);
+  const std::string user = username.empty() ? std::string() : user_key(username);
   std::lock_guard lock(mutex_);
-  end_pending(remote_address, username);
-  if (!username.empty()) users_.erase(user_key(username));
+  end_pending(address, user);
 }
 
 std::size_t LoginThrottle::address_entries() {

@@ -1,17 +1,26 @@
-// Login throttling against password guessing. Failed logins are counted per
-// remote address and per user name in a sliding window. Each failure earns a
-// delay (doubling, capped) that the session waits before it answers, and too
-// many failures in the window block further attempts until the oldest
-// counted failure leaves the window.
+// Login throttling against password guessing. Failed logins are counted in
+// a sliding window per remote address and per account. Each failure earns a
+// delay (doubling, capped) that the session waits before it answers, and
+// too many failures in the window block further attempts, unchecked, until
+// the failure that reached the limit leaves the window.
+// Only failures count: attempts still being verified never block. They are
+// bounded instead (failures plus attempts in progress stay under each
+// limit), and an attempt over that bound waits its turn rather than being
+// refused, so a burst of good logins from one address all get through while
+// parallel guesses get no more checks than the limit.
 // Security: IPv6 addresses are counted per /64, since one host usually holds
-// the whole prefix. The per-user limit is higher than the per-address one so
-// that a stranger cannot lock a user out cheaply, yet guessing spread over
-// many addresses still stops. Memory is bounded: each table keeps at most
-// max_entries keys and forgets the least recently failing one first.
+// the whole prefix. Trusted networks (a webmail host, a NAT) are not counted
+// per address; the per-account limit still applies to them. A user name
+// that names no account counts against the address only: guessing names is
+// guessing, but it creates no per-user entry, so it can neither block an
+// account nor push real accounts' counts out of the table. Memory is
+// bounded: each table keeps at most max_entries keys and forgets the least
+// recently failing one first.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -19,6 +28,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "core/ip_network.hpp"
 
 namespace tern::auth {
 
@@ -29,11 +40,25 @@ struct ThrottleOptions {
   std::chrono::milliseconds first_delay{250};
   std::chrono::milliseconds max_delay{5000};
   std::size_t max_entries = 10000;  // per table (addresses, users)
+  std::vector<IpNetwork> trusted_networks{};  // not counted or blocked per address
+};
+
+enum class AdmissionStatus : std::uint8_t {
+  admitted,  // verify the credentials, then record the outcome
+  wait,      // as many attempts are in progress as the limit allows: ask again shortly
+  blocked,   // too many failures in the window: refuse without checking
 };
 
 struct Admission {
-  bool allowed = true;
-  std::chrono::seconds retry_after{0};  // when refused: until the block lifts
+  AdmissionStatus status = AdmissionStatus::admitted;
+  std::chrono::seconds retry_after{0};  // when blocked: until the block lifts
+  bool allowed() const { return status == AdmissionStatus::admitted; }
+};
+
+// What the credentials check found, for record_failure.
+enum class FailureKind : std::uint8_t {
+  wrong_password,  // the account exists: counted per address and per account
+  unknown_user,    // no such account (or not an address): counted per address only
 };
 
 class LoginThrottle {
@@ -48,11 +73,12 @@ class LoginThrottle {
   Admission check(std::string_view remote_address, std::string_view username);
 
   // Records a failed login and returns how long to wait before answering it.
-  std::chrono::milliseconds record_failure(std::string_view remote_address, std::string_view username);
+  std::chrono::milliseconds record_failure(std::string_view remote_address, std::string_view username,
+                                           FailureKind kind = FailureKind::wrong_password);
 
-  // A successful login clears the user's own failures; the address's count
-  // stays, or one good account would let its holder reset the count between
-  // guesses at other accounts.
+  // A successful login ends the attempt and nothing else: the account's
+  // failures stay, or its owner's mail client, logging in every few
+  // minutes, would wipe out the count of guesses from elsewhere.
   void record_success(std::string_view remote_address, std::string_view username);
 
   // An admitted attempt whose credentials could not be checked (the store
@@ -61,8 +87,13 @@ class LoginThrottle {
 
   // The key an address is counted under ("2001:db8:1:2::/64", "192.0.2.1").
   static std::string address_key(std::string_view remote_address);
-  // The key a user name is counted under: ASCII case folded.
+  // The key a user name is counted under: the account address it names, in
+  // the store's canonical form (any spelling of one address is one key:
+  // ASCII case, needless quotes), or the ASCII-folded name when it is not an
+  // address.
   static std::string user_key(std::string_view username);
+
+  bool trusted(std::string_view remote_address) const;
 
   // Keys currently remembered, for tests and metrics.
   std::size_t address_entries();
@@ -75,11 +106,11 @@ class LoginThrottle {
   class Table {
    public:
     Table(std::size_t limit, std::size_t max_entries) : limit_(limit), max_entries_(max_entries) {}
+    std::size_t limit() const { return limit_; }
     std::size_t count(const std::string& key, TimePoint since);
     // When the key is blocked: the time its limit-th newest failure was.
     bool blocked(const std::string& key, TimePoint since, TimePoint& oldest_counted);
     void add(const std::string& key, TimePoint now, TimePoint since);
-    void erase(const std::string& key);
     std::size_t size() const { return entries_.size(); }
 
    private:
@@ -88,6 +119,7 @@ class LoginThrottle {
       std::list<std::string>::iterator order;
     };
     void prune(Entry& entry, TimePoint since);
+    void erase(const std::string& key);
 
     std::size_t limit_;
     std::size_t max_entries_;
@@ -96,18 +128,19 @@ class LoginThrottle {
   };
 
   std::chrono::milliseconds delay_for(std::size_t failures) const;
+  void end_pending(const std::string& address, const std::string& user);
 
   ThrottleOptions options_;
   Clock clock_;
   std::mutex mutex_;
   Table addresses_;
   Table users_;
-  // Attempts admitted by check() and not yet recorded. They count against
-  // the limits, or parallel sessions would each be admitted before the first
-  // failure is recorded (a password check takes a while).
+  // Attempts admitted by check() and not yet recorded, per key (trusted
+  // addresses are not kept). Failures plus these stay under each limit, or
+  // parallel sessions would each be admitted before the first failure is
+  // recorded (a password check takes a while).
   std::unordered_map<std::string, std::size_t> pending_addresses_;
   std::unordered_map<std::string, std::size_t> pending_users_;
-  void end_pending(std::string_view remote_address, std::string_view username);
 };
 
 }  // namespace tern::auth

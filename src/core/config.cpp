@@ -418,8 +418,23 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
   }
 
   if (const auto* auth = r.subtable(root, "auth")) {
-    r.check_keys(*auth, "auth.", {"allow_plaintext_loopback"});
-    r.boolean(*auth, "auth.", "allow_plaintext_loopback", config.auth.allow_plaintext_loopback);
+    const std::string p = "auth.";
+    r.check_keys(*auth, p, {"allow_plaintext_loopback", "max_failures_per_address", "max_failures_per_user",
+                            "failure_window", "trusted_networks"});
+    r.boolean(*auth, p, "allow_plaintext_loopback", config.auth.allow_plaintext_loopback);
+    r.count(*auth, p, "max_failures_per_address", config.auth.max_failures_per_address, 1, 1000000);
+    r.count(*auth, p, "max_failures_per_user", config.auth.max_failures_per_user, 1, 1000000);
+    r.duration(*auth, p, "failure_window", config.auth.failure_window);
+    if (!r.failed() && config.auth.failure_window.count() == 0)
+      r.fail(p + "failure_window", "must be greater than zero");
+    std::vector<std::string> networks;
+    r.string_array(*auth, p, "trusted_networks", networks);
+    for (const auto& item : networks) {
+      if (r.failed()) break;
+      auto network = IpNetwork::parse(item);
+      if (!network) r.fail(p + "trusted_networks", network.error().message);
+      else config.auth.trusted_networks.push_back(*network);
+    }
   }
 
   if (!r.failed()) read_listeners(r, root, config);

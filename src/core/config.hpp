@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ip_network.hpp"
 #include "core/result.hpp"
 
 namespace tern {
@@ -88,6 +89,14 @@ struct AuthConfig {
   // Rule 3 (DESIGN.md): passwords only over TLS, unless this allows it for
   // connections from loopback addresses (for tests and local tools).
   bool allow_plaintext_loopback = false;
+  // The login throttle (docs/security.md): failed logins in the last
+  // failure_window, per client address (IPv6: per /64) and per account.
+  std::uint32_t max_failures_per_address = 10;
+  std::uint32_t max_failures_per_user = 30;
+  std::chrono::seconds failure_window{300};
+  // Clients that many users share (a webmail host, a NAT): exempt from the
+  // per-address count and block; the per-user limit still applies.
+  std::vector<IpNetwork> trusted_networks;
 };
 
 struct Config {

@@ -29,6 +29,42 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<ub_result, ResultDeleter>;
 
+// The local zones libunbound serves by default (unbound.conf(5),
+// "local-zone"; libunbound 1.17).
+constexpr const char* unbound_default_zones[] = {
+    "localhost.", "127.in-addr.arpa.", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+    "home.arpa.", "onion.", "test.", "invalid.",
+    // RFC 1918
+    "10.in-addr.arpa.", "16.172.in-addr.arpa.", "17.172.in-addr.arpa.", "18.172.in-addr.arpa.",
+    "19.172.in-addr.arpa.", "20.172.in-addr.arpa.", "21.172.in-addr.arpa.", "22.172.in-addr.arpa.",
+    "23.172.in-addr.arpa.", "24.172.in-addr.arpa.", "25.172.in-addr.arpa.", "26.172.in-addr.arpa.",
+    "27.172.in-addr.arpa.", "28.172.in-addr.arpa.", "29.172.in-addr.arpa.", "30.172.in-addr.arpa.",
+    "31.172.in-addr.arpa.", "168.192.in-addr.arpa.",
+    // RFC 6598 shared address space, 100.64.0.0/10
+    "64.100.in-addr.arpa.", "65.100.in-addr.arpa.", "66.100.in-addr.arpa.", "67.100.in-addr.arpa.",
+    "68.100.in-addr.arpa.", "69.100.in-addr.arpa.", "70.100.in-addr.arpa.", "71.100.in-addr.arpa.",
+    "72.100.in-addr.arpa.", "73.100.in-addr.arpa.", "74.100.in-addr.arpa.", "75.100.in-addr.arpa.",
+    "76.100.in-addr.arpa.", "77.100.in-addr.arpa.", "78.100.in-addr.arpa.", "79.100.in-addr.arpa.",
+    "80.100.in-addr.arpa.", "81.100.in-addr.arpa.", "82.100.in-addr.arpa.", "83.100.in-addr.arpa.",
+    "84.100.in-addr.arpa.", "85.100.in-addr.arpa.", "86.100.in-addr.arpa.", "87.100.in-addr.arpa.",
+    "88.100.in-addr.arpa.", "89.100.in-addr.arpa.", "90.100.in-addr.arpa.", "91.100.in-addr.arpa.",
+    "92.100.in-addr.arpa.", "93.100.in-addr.arpa.", "94.100.in-addr.arpa.", "95.100.in-addr.arpa.",
+    "96.100.in-addr.arpa.", "97.100.in-addr.arpa.", "98.100.in-addr.arpa.", "99.100.in-addr.arpa.",
+    "100.100.in-addr.arpa.", "101.100.in-addr.arpa.", "102.100.in-addr.arpa.", "103.100.in-addr.arpa.",
+    "104.100.in-addr.arpa.", "105.100.in-addr.arpa.", "106.100.in-addr.arpa.", "107.100.in-addr.arpa.",
+    "108.100.in-addr.arpa.", "109.100.in-addr.arpa.", "110.100.in-addr.arpa.", "111.100.in-addr.arpa.",
+    "112.100.in-addr.arpa.", "113.100.in-addr.arpa.", "114.100.in-addr.arpa.", "115.100.in-addr.arpa.",
+    "116.100.in-addr.arpa.", "117.100.in-addr.arpa.", "118.100.in-addr.arpa.", "119.100.in-addr.arpa.",
+    "120.100.in-addr.arpa.", "121.100.in-addr.arpa.", "122.100.in-addr.arpa.", "123.100.in-addr.arpa.",
+    "124.100.in-addr.arpa.", "125.100.in-addr.arpa.", "126.100.in-addr.arpa.", "127.100.in-addr.arpa.",
+    // RFC 6303 4.2-4.5: link local, documentation ranges, broadcast
+    "254.169.in-addr.arpa.", "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
+    "255.255.255.255.in-addr.arpa.",
+    // IPv6: unspecified, unique local (fd00::/8), link local (fe80::/10), documentation (2001:db8::/32)
+    "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.", "d.f.ip6.arpa.", "8.e.f.ip6.arpa.",
+    "9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.", "b.e.f.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
+};
+
 // One blocking query; Errc::unavailable for anything that may pass (RFC 5321
 // 4.5.4.1: a DNS failure is a temporary failure).
 Result<ResultPtr> query(ub_ctx* context, const std::string& name, int type) {
@@ -89,6 +125,19 @@ Result<std::unique_ptr<Resolver>> Resolver::create(const std::vector<std::string
     if (int err = ub_ctx_resolvconf(context, nullptr); err != 0) return fail("reading resolv.conf", err);
     if (int err = ub_ctx_hosts(context, nullptr); err != 0) return fail("reading /etc/hosts", err);
   } else {
+    // libunbound answers some names itself, without asking anyone: the
+    // special-use names of RFC 6761 (test., invalid., localhost.), onion.
+    // (RFC 7686), home.arpa. (RFC 8375), and the reverse zones of private
+    // and reserved ranges (RFC 6303). A lab or a company network may serve
+    // real records under them, so configured servers are asked for every
+    // name. Each default zone is replaced by a transparent zone without
+    // data, which resolves every query as usual: "nodefault" set through
+    // ub_ctx_set_option is accepted but not honoured by libunbound 1.17.
+    for (const char* zone : unbound_default_zones) {
+      std::string setting = fmt::format("{} transparent", zone);
+      if (int err = ub_ctx_set_option(context, "local-zone:", setting.c_str()); err != 0)
+        return fail(fmt::format("local-zone {}", setting), err);
+    }
     for (const auto& server : servers) {
       auto endpoint = parse_endpoint(server);
       if (!endpoint) {

@@ -3,8 +3,11 @@
 // blocking ub_resolve runs on a small pool of the resolver's own threads,
 // never on the network threads; the caller's coroutine resumes on its own
 // executor. Without configured servers the system's resolv.conf (and
-// /etc/hosts) are used; no DNSSEC trust anchor is configured, so answers are
-// not validated (an MTA's MX lookups do not need it to work).
+// /etc/hosts) are used; with them, they are asked for every name, also those
+// libunbound would otherwise answer itself (test., invalid., home.arpa.,
+// onion., localhost., private reverse zones). No DNSSEC trust anchor is
+// configured, so answers are not validated (an MTA's MX lookups do not need
+// it to work).
 #pragma once
 
 #include <asio/awaitable.hpp>

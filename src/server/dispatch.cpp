@@ -28,7 +28,12 @@ Result<void> init_services(Services& services) {
   auto authenticator = auth::Authenticator::create();
   if (!authenticator) return std::move(authenticator).error();
   services.authenticator = std::move(*authenticator);
-  services.throttle = std::make_unique<auth::LoginThrottle>();
+  auth::ThrottleOptions throttle;
+  throttle.window = services.config.auth.failure_window;
+  throttle.max_failures_per_address = services.config.auth.max_failures_per_address;
+  throttle.max_failures_per_user = services.config.auth.max_failures_per_user;
+  throttle.trusted_networks = services.config.auth.trusted_networks;
+  services.throttle = std::make_unique<auth::LoginThrottle>(std::move(throttle));
   return {};
 }
 

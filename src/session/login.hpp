@@ -1,10 +1,12 @@
 // One login for every protocol and every mechanism: the throttle is asked
-// first, the credentials are verified off the network threads, a failure
-// waits out the throttle's delay before it is answered, and every outcome is
-// logged the same way:
+// first (an attempt over its bound of attempts in progress waits its turn),
+// the credentials are verified off the network threads, a failure waits out
+// the throttle's delay before it is answered, and every outcome is logged
+// the same way:
 //   session=N event=auth_ok|auth_failed|auth_throttled protocol=P mechanism=M user=U peer=A
-// (a store failure: event=store_error op=authenticate). The protocol only
-// turns the outcome into its own reply.
+// (auth_failed adds account=exists|unknown, auth_throttled retry_after=SECONDS;
+// a store failure: event=store_error op=authenticate; no turn within 30 s:
+// event=auth_busy). The protocol only turns the outcome into its own reply.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -21,7 +23,7 @@ enum class LoginStatus : std::uint8_t {
   ok,           // `account` is set
   failed,       // wrong user name or password (answered after the delay)
   throttled,    // too many failures from this address or for this user
-  unavailable,  // the credentials could not be checked (the store failed)
+  unavailable,  // the credentials could not be checked (the store failed, or no turn came)
 };
 
 struct LoginOutcome {

@@ -19,9 +19,10 @@ DOMAIN = "example.test"
 VICTIM, VICTIM_PW = f"eve@{DOMAIN}", "eve-real-password"
 BYSTANDER, BYSTANDER_PW = f"bob@{DOMAIN}", "bob-real-password"
 GUESSES = 1000
-# Parallel guessing sessions. Kept below 20: guesses admitted before the
-# address's block takes effect also count against the user (limit 30), and
-# enough of them lock the owner out everywhere (see docs/security.md).
+# Parallel guessing sessions. Guesses beyond the ones the address's limit
+# leaves room for wait their turn, and find the address blocked when it
+# comes, so the account's own count (limit 30) stays at 10 and its owner is
+# not locked out (see docs/security.md, "Login throttling").
 WORKERS = 48  # under the default max_connections_per_ip of 50
 
 
@@ -202,7 +203,7 @@ class PasswordGuessing(unittest.TestCase):
         closing = sum(1 for o in outcomes if o[2].startswith("421 "))
         self.assertEqual(checked + refused, GUESSES - closing)
         # Blocking, not just delaying: nearly every guess was turned away unchecked.
-        # Attempts being checked count against the limit too, so parallel
+        # Attempts in progress are bounded by what the limit leaves, so parallel
         # sessions get no more than the limit of 10 checks between them.
         self.assertLessEqual(checked, 10)
         self.assertGreater(refused, GUESSES * 0.9)

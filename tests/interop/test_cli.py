@@ -112,6 +112,11 @@ class ConfigTest(unittest.TestCase):
             'hostname = "mail.example.test"\n[store]\nbackend = "mysql"\n': "store.backend",
             'hostname = "mail.example.test"\n[tls]\ncert = "a.pem"\n': "tls",
             'hostname = "mail.example.test\n': "tern.toml",
+            'hostname = "mail.example.test"\n[auth]\ntrusted_networks = ["10.1.2.3/8"]\n':
+                "auth.trusted_networks",
+            'hostname = "mail.example.test"\n[auth]\nmax_failures_per_address = 0\n': "auth.max_failures_per_address",
+            'hostname = "mail.example.test"\n[auth]\nmax_failures_per_user = "many"\n': "auth.max_failures_per_user",
+            'hostname = "mail.example.test"\n[auth]\nfailure_window = "0m"\n': "auth.failure_window",
         }
         for text, key in cases.items():
             r = self.run_with(text)

@@ -24,8 +24,9 @@ SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bi
 DNSMASQ = shutil.which("dnsmasq", path=SEARCH_PATH)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-# domain -> (MX host, its address); None: a null MX (RFC 7505). Not under .test: libunbound
-# answers .test itself (an RFC 6761 default local zone) without asking the forwarder.
+# domain -> (MX host, its address); None: a null MX (RFC 7505). The last three are under
+# special-use names (RFC 6761 test. and invalid., RFC 8375 home.arpa.) that libunbound would
+# answer itself, as nonexistent, unless tern has it ask the configured server for every name.
 ZONES = {
     "a.example": ("mx.a.example", "127.0.0.2"),
     "b.example": ("mx.b.example", "127.0.0.3"),
@@ -34,6 +35,9 @@ ZONES = {
     "later.example": ("mx.later.example", "127.0.0.6"),
     "dead.example": ("mx.dead.example", "127.0.0.7"),
     "null.example": None,
+    "lab.test": ("mx.lab.test", "127.0.0.8"),
+    "corp.home.arpa": ("mx.corp.home.arpa", "127.0.0.8"),
+    "mail.invalid": ("mx.mail.invalid", "127.0.0.8"),
 }
 
 dns = None
@@ -249,6 +253,22 @@ class QueueTest(unittest.TestCase):
         time.sleep(3)
         self.assertEqual(b.mailbox_counts("bob@b.example")["INBOX"], 1)
         self.assertEqual(a.mailbox_counts("alice@a.example")["INBOX"], 1)
+
+    def test_special_use_names_are_asked_of_the_configured_server(self):
+        # A lab, or a company's private zones: with [dns] servers configured, mail for names
+        # under test., home.arpa. and invalid. is routed by what those servers answer.
+        peer = Peer("127.0.0.8")
+        self.addCleanup(peer.stop)
+        a = self.make_tern("a.example")
+        recipients = ["carol@lab.test", "dave@corp.home.arpa", "erin@mail.invalid"]
+        self.submit(a, "alice@a.example", recipients, "special use names")
+        delivered = lambda: sorted(r for _, rcpts, _ in peer.received for r in rcpts)
+        self.assertTrue(wait_until(lambda: delivered() == sorted(recipients)),
+                        f"delivered to {delivered()}" + self.diagnostics())
+        self.wait_for_queue_empty(a)
+        # Nothing bounced ("domain does not exist" was the answer before).
+        self.assertEqual(a.mailbox_counts("alice@a.example").get("INBOX", 0), 0, self.diagnostics())
+        self.assertNotIn("does not exist", a.read_log())
 
     def test_temporary_failure_is_retried_until_accepted(self):
         peer = Peer("127.0.0.4", rcpt_replies=("451 4.3.0 try again later", "250 2.1.5 ok"))

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace tern {
 namespace {
 
@@ -177,6 +180,61 @@ TEST(Config, ConnectionPressureAndDeadlineLimits) {
     const std::string text = std::string("hostname = \"a.test\"\n[limits]\n") + bad;
     const std::string key = std::string("limits.") + std::string(bad).substr(0, std::string(bad).find(' '));
     EXPECT_NE(error_of(text).find(key), std::string::npos) << bad << ": " << error_of(text);
+  }
+}
+
+TEST(Config, LoginThrottleKeys) {
+  auto r = parse(R"(
+hostname = "mx.example.test"
+[auth]
+max_failures_per_address = 4
+max_failures_per_user = 12
+failure_window = "2m"
+trusted_networks = ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]
+)");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->auth.max_failures_per_address, 4u);
+  EXPECT_EQ(r->auth.max_failures_per_user, 12u);
+  EXPECT_EQ(r->auth.failure_window.count(), 120);
+  ASSERT_EQ(r->auth.trusted_networks.size(), 3u);
+  EXPECT_EQ(r->auth.trusted_networks[0].str(), "10.0.0.0/8");
+  EXPECT_EQ(r->auth.trusted_networks[1].str(), "2001:db8::/32");
+  EXPECT_EQ(r->auth.trusted_networks[2].str(), "192.0.2.7/32");
+
+  auto defaults = parse("hostname = \"mx.example.test\"\n");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->auth.max_failures_per_address, 10u);
+  EXPECT_EQ(defaults->auth.max_failures_per_user, 30u);
+  EXPECT_EQ(defaults->auth.failure_window.count(), 300);
+  EXPECT_TRUE(defaults->auth.trusted_networks.empty());
+}
+
+TEST(Config, LoginThrottleBadValuesNameTheKey) {
+  const std::string head = "hostname = \"a.test\"\n[auth]\n";
+  struct Case {
+    std::string text;
+    std::string key;
+    std::string says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"max_failures_per_address = 0", "'auth.max_failures_per_address'", "integer from 1"},
+           {"max_failures_per_address = \"10\"", "'auth.max_failures_per_address'", "integer from 1"},
+           {"max_failures_per_user = -3", "'auth.max_failures_per_user'", "integer from 1"},
+           {"failure_window = \"0s\"", "'auth.failure_window'", "greater than zero"},
+           {"failure_window = \"5 minutes\"", "'auth.failure_window'", "not a duration"},
+           {"failure_window = 300", "'auth.failure_window'", "must be a string"},
+           {"trusted_networks = \"10.0.0.0/8\"", "'auth.trusted_networks'", "array of strings"},
+           {"trusted_networks = [\"10.0.0.0/33\"]", "'auth.trusted_networks'", "prefix length must be 0 to 32"},
+           {"trusted_networks = [\"2001:db8::/129\"]", "'auth.trusted_networks'", "0 to 128"},
+           {"trusted_networks = [\"10.1.2.3/8\"]", "'auth.trusted_networks'", "the network is 10.0.0.0/8"},
+           {"trusted_networks = [\"example.org\"]", "'auth.trusted_networks'", "not an IP address"},
+           {"trusted_networks = [\"10.0.0.0/\"]", "'auth.trusted_networks'", "no prefix length"},
+           {"max_failures = 3", "'auth.max_failures'", "unknown key"},
+       }) {
+    std::string error = error_of(head + c.text);
+    EXPECT_EQ(error.rfind("t.toml: key ", 0), 0u) << error;
+    EXPECT_NE(error.find(c.key), std::string::npos) << c.text << ": " << error;
+    EXPECT_NE(error.find(c.says), std::string::npos) << c.text << ": " << error;
   }
 }
 

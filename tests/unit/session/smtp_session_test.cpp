@@ -157,6 +157,30 @@ TEST_F(SmtpSession, ThrottledAddressIsRefusedEvenWithTheRightPassword) {
             std::string::npos);
 }
 
+TEST_F(SmtpSession, UnknownNamesCountAgainstTheAddressButNoAccount) {
+  // What the login tells the throttle: a name that is no account is counted
+  // for the address only, a wrong password for the address and the account.
+  Client& c = submission_over_tls();
+  EXPECT_NE(c.command("AUTH PLAIN " + plain_credentials("alice@example.test", "guess"), "\r\n").find("535"),
+            std::string::npos);
+  EXPECT_EQ(throttle_.user_entries(), 1u);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_NE(c.command("AUTH PLAIN " + plain_credentials("nobody" + std::to_string(i) + "@example.test", "guess"),
+                        "\r\n")
+                  .find("535 5.7.8"),
+              std::string::npos);
+  EXPECT_EQ(throttle_.user_entries(), 1u);  // alice only
+  Client& d = submission_over_tls();
+  EXPECT_NE(d.command("AUTH PLAIN " + plain_credentials("nobody@example.test", "guess"), "\r\n").find("535"),
+            std::string::npos);
+  // Ten failures from this address: blocked, the right password included.
+  EXPECT_NE(d.command("AUTH PLAIN " + plain_credentials("alice@example.test", "alice-password"), "\r\n")
+                .find("535"),
+            std::string::npos);
+  EXPECT_EQ(throttle_.check("198.51.100.1", "nobody@example.test").status, auth::AdmissionStatus::admitted);
+  throttle_.record_unavailable("198.51.100.1", "nobody@example.test");
+}
+
 TEST_F(SmtpSession, IdleClientTimesOut) {
   config_.limits.command_timeout = 1s;
   Client& c = smtp();
