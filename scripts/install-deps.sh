@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing tern needs from Debian 12's packages.
 # Idempotent: installs only what is missing. Uses sudo when not root.
+#
+# --check: after installing, proves that each tool works as the tests use
+# it (swaks with TLS, Postfix, dnsmasq, fetchmail, mbsync, getmail, mutt,
+# tmux, Node with imapflow, clang with libFuzzer and the sanitizers), and
+# fails naming the first that does not. scripts/test.sh runs it, so a missing
+# run-time dependency fails the suite at once, not one test an hour later.
 set -euo pipefail
+check=0
+[ "${1:-}" = "--check" ] && check=1
 
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
@@ -28,7 +36,50 @@ if command -v npm >/dev/null && { [ ! -d "$node_dir/node_modules/imapflow" ] ||
   (cd "$node_dir" && npm ci --no-audit --no-fund)
 fi
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Each tool as the tests run it; prints what failed.
+check_tools() {
+  local failed=0 scratch
+  scratch=$(mktemp -d)
+  probe() {
+    local what=$1
+    shift
+    if ! "$@" >"$scratch/out" 2>&1; then
+      echo "install-deps --check: $what does not work: $*" >&2
+      sed 's/^/  /' "$scratch/out" >&2
+      failed=1
+    fi
+  }
+  # swaks says "=== TLS supported" only when Net::SSLeay and IO::Socket::SSL load.
+  probe "swaks with TLS" bash -c 'swaks --support 2>&1 | grep -q "^=== TLS supported"'
+  probe "Postfix" /usr/sbin/postconf -d mail_version
+  probe "Postfix's master" test -x /usr/lib/postfix/sbin/master
+  probe "dnsmasq" dnsmasq --version
+  probe "fetchmail" bash -c 'fetchmail --version </dev/null'
+  probe "mbsync" mbsync --version
+  probe "getmail" getmail --version
+  probe "mutt" mutt -v
+  probe "tmux" tmux -V
+  probe "openssl" openssl version
+  probe "sqlite3" sqlite3 -version
+  probe "python3 with ssl" python3 -c 'import ssl, imaplib, poplib, smtplib'
+  if command -v node >/dev/null; then
+    probe "node with imapflow" bash -c "cd '$node_dir' && node -e \"require('imapflow')\""
+  else
+    echo "install-deps --check: no node: tests/interop/test_imap_clients.py needs Node.js 20 with npm" >&2
+    failed=1
+  fi
+  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' \
+    >"$scratch/fuzz.cpp"
+  probe "clang with libFuzzer and ASan" clang++ -fsanitize=fuzzer,address,undefined "$scratch/fuzz.cpp" \
+    -o "$scratch/fuzz"
+  rm -rf "$scratch"
+  return $failed
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  [ $check -eq 1 ] && check_tools
+  exit 0
+fi
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -41,3 +92,5 @@ if [[ " ${missing[*]} " == *" postfix "* ]]; then
   echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
 fi
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ $check -eq 1 ] && check_tools
+exit 0

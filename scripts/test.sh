@@ -16,7 +16,7 @@ stage() {
   "$@"
   echo "== stage $name: $((SECONDS - start)) s" >&2
 }
-stage install-deps scripts/install-deps.sh
+stage install-deps scripts/install-deps.sh --check
 stage build scripts/build.sh
 stage tests bash -c 'cd "${TERN_BUILD_DIR:-build}" && ctest --output-on-failure --timeout 600 -j "$(nproc)"'
 if [ "${TERN_SANITIZE:-1}" != 0 ]; then
