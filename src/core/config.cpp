@@ -382,7 +382,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
   if (const auto* limits = r.subtable(root, "limits")) {
     const std::string p = "limits.";
     r.check_keys(*limits, p, {"max_message_size", "max_recipients", "max_connections",
-                              "max_connections_per_ip", "per_ip_prefix_v4", "per_ip_prefix_v6",
+                              "max_connections_per_ip", "max_mailboxes", "per_ip_prefix_v4", "per_ip_prefix_v6",
                               "stress_threshold", "stress_timeout", "min_data_rate", "command_timeout",
                               "login_timeout", "session_timeout", "shutdown_grace"});
     if (const toml::node* size = limits->get("max_message_size")) {
@@ -402,6 +402,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
     r.count(*limits, p, "max_recipients", config.limits.max_recipients, 1, 100000);
     r.count(*limits, p, "max_connections", config.limits.max_connections, 1, 1000000);
     r.count(*limits, p, "max_connections_per_ip", config.limits.max_connections_per_ip, 1, 1000000);
+    r.count(*limits, p, "max_mailboxes", config.limits.max_mailboxes, 1, 1000000);
     r.count(*limits, p, "per_ip_prefix_v4", config.limits.per_ip_prefix_v4, 8, 32);
     r.count(*limits, p, "per_ip_prefix_v6", config.limits.per_ip_prefix_v6, 16, 128);
     r.count(*limits, p, "stress_threshold", config.limits.stress_threshold, 1, 100);

@@ -64,6 +64,7 @@ struct LimitsConfig {
   std::uint32_t max_recipients = 100;
   std::uint32_t max_connections = 1000;      // all listeners together
   std::uint32_t max_connections_per_ip = 50;
+  std::uint32_t max_mailboxes = 1000;        // per account (IMAP CREATE and RENAME)
   // max_connections_per_ip counts the addresses of one network together:
   // IPv6 per /64 (one host usually holds the whole prefix), IPv4 per address.
   unsigned per_ip_prefix_v4 = 32;

@@ -139,7 +139,7 @@ FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& 
         if (has_flags) break;
         has_flags = true;
         item_sep();
-        body += "FLAGS " + format_flags(entry.flags, entry.keywords);
+        body += "FLAGS " + format_flags(entry.flags, entry.keywords, in.recent && entry.recent);
         break;
       case Kind::modseq:
         if (has_modseq) break;
@@ -239,7 +239,7 @@ FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& 
   }
   if (in.add_flags && !has_flags) {
     item_sep();
-    body += "FLAGS " + format_flags(entry.flags, entry.keywords);
+    body += "FLAGS " + format_flags(entry.flags, entry.keywords, in.recent && entry.recent);
   }
   if (in.add_uid && !has_uid) {
     item_sep();

@@ -32,6 +32,7 @@ struct FetchInput {
   bool add_flags = false;   // \Seen was just set implicitly (RFC 9051 6.4.5)
   bool add_modseq = false;  // CONDSTORE enabled: MODSEQ in every FETCH response
   bool utf8 = false;        // UTF8=ACCEPT enabled
+  bool recent = false;      // IMAP4rev1: \Recent among the FLAGS of a recent entry
 };
 
 struct FetchOutput {

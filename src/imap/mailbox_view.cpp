@@ -76,7 +76,7 @@ namespace {
 
 std::string fetch_flags_line(std::size_t index, const ViewEntry& entry, const ViewOptions& options) {
   std::string line = "* " + std::to_string(index + 1) + " FETCH (UID " + std::to_string(entry.uid) + " FLAGS " +
-                     format_flags(entry.flags, entry.keywords);
+                     format_flags(entry.flags, entry.keywords, options.recent && entry.recent);
   if (options.condstore) line += " MODSEQ (" + std::to_string(entry.modseq) + ")";
   line += ")\r\n";
   return line;
@@ -103,7 +103,7 @@ std::string MailboxView::apply(const store::MailboxChanges& changes, const ViewO
     }
     if (changed.uid > max_uid()) {
       entries_.push_back(ViewEntry{changed.uid, changed.modseq, changed.flags, changed.keywords, changed.message_id,
-                                   changed.size, changed.internal_date, false});
+                                   changed.size, changed.internal_date, false, options.recent && !read_only_});
       ++added;
     }
   }
@@ -114,7 +114,20 @@ std::string MailboxView::apply(const store::MailboxChanges& changes, const ViewO
   if (options.allow_expunge) out += announce_expunges(options);
   // EXISTS after the expunges, counted as the client now sees the mailbox.
   if (added > 0) out += "* " + std::to_string(exists()) + " EXISTS\r\n";
+  if (added > 0 && options.recent) out += "* " + std::to_string(recent_count()) + " RECENT\r\n";
   return out;
+}
+
+void MailboxView::mark_recent_above(std::uint32_t above) {
+  for (ViewEntry& e : entries_)
+    if (e.uid > above) e.recent = true;
+}
+
+std::uint32_t MailboxView::recent_count() const {
+  std::uint32_t n = 0;
+  for (const ViewEntry& e : entries_)
+    if (e.recent && !e.expunged) ++n;
+  return n;
 }
 
 std::string MailboxView::flush_expunges(const ViewOptions& options) {
@@ -155,19 +168,20 @@ std::string MailboxView::announce_expunges(const ViewOptions& options) {
   return out;
 }
 
-std::vector<std::string> flag_names(std::uint32_t flags, const std::vector<std::string>& keywords) {
+std::vector<std::string> flag_names(std::uint32_t flags, const std::vector<std::string>& keywords, bool recent) {
   std::vector<std::string> names;
   if (flags & store::flag::seen) names.emplace_back("\\Seen");
   if (flags & store::flag::answered) names.emplace_back("\\Answered");
   if (flags & store::flag::flagged) names.emplace_back("\\Flagged");
   if (flags & store::flag::deleted) names.emplace_back("\\Deleted");
   if (flags & store::flag::draft) names.emplace_back("\\Draft");
+  if (recent) names.emplace_back("\\Recent");
   names.insert(names.end(), keywords.begin(), keywords.end());
   return names;
 }
 
-std::string format_flags(std::uint32_t flags, const std::vector<std::string>& keywords) {
-  return format_flag_list(flag_names(flags, keywords));
+std::string format_flags(std::uint32_t flags, const std::vector<std::string>& keywords, bool recent) {
+  return format_flag_list(flag_names(flags, keywords, recent));
 }
 
 std::optional<SplitFlags> split_flags(const std::vector<std::string>& names) {

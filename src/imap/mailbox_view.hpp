@@ -29,12 +29,14 @@ struct ViewEntry {
   std::uint64_t size = 0;
   store::UnixTime internal_date = 0;
   bool expunged = false;  // gone from the store, not yet announced
+  bool recent = false;    // \Recent to this session (RFC 3501 2.3.2; IMAP4rev1 only)
 };
 
 struct ViewOptions {
   bool qresync = false;  // announce expunges as VANISHED (RFC 7162 3.2.10)
   bool condstore = false;  // FETCH responses carry MODSEQ (RFC 7162 3.1.4)
   bool allow_expunge = true;  // false during FETCH, STORE, SEARCH
+  bool recent = false;  // an IMAP4rev1 session: \Recent in FLAGS, RECENT after EXISTS
 };
 
 class MailboxView {
@@ -60,6 +62,16 @@ class MailboxView {
   // saved_uids().
   std::optional<std::vector<std::size_t>> resolve(const SequenceSet& set, bool uid) const;
   std::optional<std::size_t> index_of_uid(std::uint32_t uid) const;
+
+  // \Recent (RFC 3501 2.3.2): marks the entries above `above` recent to
+  // this session. SELECT claims them from the store (claim_recent) so that
+  // no later session sees them recent; EXAMINE only looks. Messages that
+  // arrive while the mailbox is selected are recent too (apply(), with
+  // ViewOptions::recent): whether another session was told first cannot be
+  // known without asking the store on every arrival, and RFC 3501 says such
+  // messages SHOULD be considered recent.
+  void mark_recent_above(std::uint32_t above);
+  std::uint32_t recent_count() const;
 
   // "$" (RFC 5182): the UIDs the last SEARCH RETURN (SAVE) saved.
   const std::vector<std::uint32_t>& saved_uids() const { return saved_uids_; }
@@ -93,9 +105,10 @@ class MailboxView {
   std::vector<std::uint32_t> saved_uids_;
 };
 
-// "(\Seen \Deleted $Junk)" for store flag bits and keywords.
-std::string format_flags(std::uint32_t flags, const std::vector<std::string>& keywords);
-std::vector<std::string> flag_names(std::uint32_t flags, const std::vector<std::string>& keywords);
+// "(\Seen \Deleted $Junk)" for store flag bits and keywords; `recent` adds \Recent.
+std::string format_flags(std::uint32_t flags, const std::vector<std::string>& keywords, bool recent = false);
+std::vector<std::string> flag_names(std::uint32_t flags, const std::vector<std::string>& keywords,
+                                    bool recent = false);
 
 // Splits IMAP flag names into store bits and keywords. \Recent and unknown
 // system flags ("\Foo") are dropped, as RFC 9051 6.4.6 allows for flags a

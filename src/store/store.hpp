@@ -69,6 +69,10 @@ class Store {
   virtual Task<void> set_subscribed(Id account_id, std::string name, bool subscribed) = 0;
   // Errc::not_found when the mailbox is not the account's.
   virtual Task<MailboxStatus> mailbox_status(Id account_id, Id mailbox_id) = 0;
+  // \Recent (RFC 3501 2.3.2): raises the mailbox's recent_uid to `up_to`
+  // and returns what it was, atomically, so that the UIDs between the two
+  // are recent to exactly one session (the caller).
+  virtual Task<std::uint32_t> claim_recent(Id mailbox_id, std::uint32_t up_to) = 0;
 
   // ---- messages ----
   // Messages come from store::prepare_message (canonical bytes, meta, structure).

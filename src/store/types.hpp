@@ -58,6 +58,9 @@ struct Mailbox {
   bool subscribed = true;
   std::string special_use;          // RFC 6154 attribute ("\\Sent") or empty
   std::uint32_t message_count = 0;  // entries currently in the mailbox
+  // \Recent (RFC 3501 2.3.2): the highest UID some session has already been
+  // told is recent; the entries above it are recent to the next one.
+  std::uint32_t recent_uid = 0;
 };
 
 // The header summary kept beside each message (defined in mime, which computes it).
@@ -86,6 +89,7 @@ struct MailboxStatus {
   std::uint32_t unseen = 0;   // entries without \Seen
   std::uint32_t deleted = 0;  // entries with \Deleted (RFC 9051 DELETED)
   std::uint64_t size = 0;     // octets of all entries (RFC 8438 SIZE)
+  std::uint32_t recent = 0;   // entries above Mailbox::recent_uid (\Recent, RFC 3501)
   std::uint32_t uidnext = 1;
   std::uint32_t uidvalidity = 0;
   std::uint64_t highestmodseq = 1;

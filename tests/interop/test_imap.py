@@ -186,6 +186,60 @@ class ImapTest(unittest.TestCase):
         for message in messages:
             ok(m.append(mailbox, None, None, message))
 
+    # ---- \Recent (RFC 3501 2.3.2), for IMAP4rev1 clients ----
+
+    def test_recent_goes_to_the_first_session_that_selects(self):
+        address = self.new_user()
+        deliver_local(self.tern, address, ["first", "second"])
+        self.assertEqual(self.tern.wait_for_messages(address, 2), 2)
+        watcher = self.client(address)
+        # STATUS counts what no session has been told of yet (mutt -Z, mail_check_recent).
+        status = watcher.status("INBOX", "(RECENT UNSEEN)")
+        self.assertIn(b"RECENT 2", status[1][0], status)
+        # EXAMINE looks without taking them.
+        watcher.select("INBOX", readonly=True)
+        self.assertEqual(watcher.response("RECENT")[1], [b"2"])
+        watcher.close()
+        first = self.client(address)
+        first.select("INBOX")
+        self.assertEqual(first.response("RECENT")[1], [b"2"])
+        first.response("EXISTS")
+        typ, data = first.fetch("1:*", "(FLAGS)")
+        self.assertTrue(all(b"\\Recent" in line for line in data), data)
+        self.assertEqual(first.search(None, "RECENT")[1], [b"1 2"])
+        self.assertEqual(first.search(None, "NEW")[1], [b"1 2"])
+        self.assertEqual(first.search(None, "OLD")[1], [b""])
+        # A second session is not told again, and STATUS now counts none.
+        second = self.client(address)
+        self.assertIn(b"RECENT 0", second.status("INBOX", "(RECENT)")[1][0])
+        second.select("INBOX")
+        self.assertEqual(second.response("RECENT")[1], [b"0"])
+        typ, data = second.fetch("1:*", "(FLAGS)")
+        self.assertFalse(any(b"\\Recent" in line for line in data), data)
+        # Mail arriving while selected is recent: "* n RECENT" follows EXISTS.
+        deliver_local(self.tern, address, ["third"])
+        self.assertEqual(self.tern.wait_for_messages(address, 3), 3)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            first.noop()
+            if first.untagged_responses.get("EXISTS"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(first.response("EXISTS")[1], [b"3"])
+        self.assertEqual(first.response("RECENT")[1], [b"3"])
+        self.assertEqual(first.search(None, "RECENT")[1], [b"1 2 3"])
+        # \Seen makes a recent message no longer NEW, but it stays recent.
+        ok(first.store("1", "+FLAGS", "(\\Seen)"))
+        self.assertEqual(first.search(None, "NEW")[1], [b"2 3"])
+        # IMAP4rev2 has no \Recent.
+        raw = self.raw(address)
+        r_untagged, status = raw.command("ENABLE IMAP4rev2")
+        self.assertTrue(status.startswith("OK"), status)
+        untagged, status = raw.command("SELECT INBOX")
+        self.assertNotIn(b"RECENT", untagged)
+        untagged, status = raw.command("FETCH 1:* (FLAGS)")
+        self.assertNotIn(b"\\Recent", untagged)
+
     # ---- login and capabilities ----
 
     def test_starttls_capabilities_and_login(self):
@@ -448,7 +502,7 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(items["UNSEEN"], "2")
         self.assertEqual(items["DELETED"], "1")
         self.assertEqual(items["UIDNEXT"], "4")
-        self.assertEqual(items["RECENT"], "0")
+        self.assertEqual(items["RECENT"], "3")  # no session has selected INBOX yet
         self.assertGreater(int(items["UIDVALIDITY"]), 0)
         self.assertEqual(int(items["SIZE"]), sum(len(x) for x in messages))
         typ, data = m.status("Missing", "(MESSAGES)")
@@ -497,7 +551,7 @@ class ImapTest(unittest.TestCase):
         ok(m.select("INBOX"))
         self.assertEqual(m.response("UIDVALIDITY")[1][0], uidvalidity)
         items = fetch_parsed(ok(m.uid("FETCH", "1", "(FLAGS INTERNALDATE RFC822.SIZE)")))[1]
-        self.assertEqual(set(items["FLAGS"]), {"\\FLAGGED", "\\SEEN", "$LABEL1"})
+        self.assertEqual(set(items["FLAGS"]), {"\\FLAGGED", "\\SEEN", "\\RECENT", "$LABEL1"})
         self.assertEqual(imaplib.Internaldate2tuple(b'INTERNALDATE "' + items["INTERNALDATE"] + b'"')[:6],
                          time.localtime(time.mktime((2024, 2, 1, 10, 11, 12, 0, 0, -1)))[:6])
         self.assertEqual(int(items["RFC822.SIZE"]), len(simple("dated")))
@@ -522,8 +576,8 @@ class ImapTest(unittest.TestCase):
         _, status = r.command("SELECT INBOX")
         untagged, status = r.command("FETCH 1:2 (FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
         parts = [fetch_items(b"* " + x) for x in untagged.split(b"* ")[1:]]
-        self.assertEqual(parts[0]["FLAGS"], ["\\SEEN"])
-        self.assertEqual(parts[1]["FLAGS"], [])
+        self.assertEqual(parts[0]["FLAGS"], ["\\SEEN", "\\RECENT"])
+        self.assertEqual(parts[1]["FLAGS"], ["\\RECENT"])
         self.assertEqual(time.mktime(imaplib.Internaldate2tuple(b'INTERNALDATE "' + parts[1]["INTERNALDATE"] + b'"')),
                          time.mktime(imaplib.Internaldate2tuple(b'INTERNALDATE "03-Mar-2024 08:00:00 +0000"')))
         self.assertEqual(parts[1]["BODY[HEADER.FIELDS (SUBJECT)]"], b"Subject: multi two\r\n\r\n")
@@ -539,7 +593,7 @@ class ImapTest(unittest.TestCase):
         ok(m.append("INBOX", None, date, MULTIPART))
         ok(m.select("INBOX"))
         items = fetch_parsed(ok(m.fetch("1", "(FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE UID)")))[1]
-        self.assertEqual(items["FLAGS"], [])
+        self.assertEqual(items["FLAGS"], ["\\RECENT"])
         # The same instant; the zone it is given in is the server's choice.
         self.assertEqual(time.mktime(imaplib.Internaldate2tuple(b'INTERNALDATE "' + items["INTERNALDATE"] + b'"')),
                          time.mktime(imaplib.Internaldate2tuple(b'INTERNALDATE "05-Feb-2024 10:11:12 +0100"')))
@@ -598,6 +652,11 @@ class ImapTest(unittest.TestCase):
         address = self.new_user()
         m = self.client(address)
         self.append_all(m, [simple("one"), simple("two"), simple("three")])
+        # Another session selects first and takes \Recent, so that this one
+        # sees only the flags it stores.
+        claimer = self.client(address)
+        ok(claimer.select("INBOX"))
+        claimer.close()
         ok(m.select("INBOX"))
         data = ok(m.store("1:2", "+FLAGS", "(\\Seen \\Flagged)"))
         got = fetch_parsed(data)

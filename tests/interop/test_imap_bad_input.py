@@ -18,13 +18,15 @@ from imap_raw import RawImap, fetch_items
 
 PASSWORD = "bad-input pass 3"
 MAX_MESSAGE = 100000  # [limits] max_message_size, so that oversized APPENDs stay cheap
+MAX_MAILBOXES = 40
 _counter = itertools.count()
 
 
 class BadInputTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tern = Tern(protocols=("imap", "imaps"), extra=f"[limits]\nmax_message_size = {MAX_MESSAGE}\n")
+        cls.tern = Tern(protocols=("imap", "imaps"), extra=f"[limits]\nmax_message_size = {MAX_MESSAGE}\n"
+                                                                     f"max_mailboxes = {MAX_MAILBOXES}\n")
         cls.tern.cli("domain", "add", "example.test")
         cls.tern.start()
 
@@ -348,6 +350,60 @@ class BadInputTest(unittest.TestCase):
         # One level may hold at most 255 octets.
         self.expect_refused(r, "CREATE " + "n" * 300)
         self.assertEqual(set(self.tern.mailbox_counts(address)), before)
+        self.still_usable(r)
+
+    def test_names_that_could_never_exist_never_reach_the_store(self):
+        address = self.new_user()
+        r = self.tls(address)
+        log_before = len(self.tern.read_log())
+        names = [b'"/alice/INBOX"', b'"//INBOX"', b'"%"', b'"*"', b'"&AAA-"', b'"INBOX/"',
+                 b'{10000+}\r\n' + b"x" * 10000, b'"' + b"/".join([b"a"] * 1000) + b'"']
+        for name in names:
+            for command in (b"SELECT ", b"EXAMINE ", b"SUBSCRIBE ", b"UNSUBSCRIBE ", b"DELETE "):
+                status = self.expect_refused(r, command + name)
+                self.assertTrue(status.startswith("NO [NONEXISTENT]") or status.startswith("BAD"),
+                                (command + name[:40], status))
+            status = self.expect_refused(r, b"STATUS " + name + b" (MESSAGES)")
+            self.assertNotIn("SERVERBUG", status)
+            status = self.expect_refused(r, b"CREATE " + name)
+            self.assertNotIn("SERVERBUG", status)
+        log = self.tern.read_log()[log_before:]
+        self.assertNotIn("level=error", log)
+        self.assertNotIn("store_error", log)
+        self.still_usable(r)
+
+    def test_names_are_bounded_and_free_of_bidi_controls(self):
+        address = self.new_user()
+        r = self.tls(address)
+        before = set(self.tern.mailbox_counts(address))
+        # One CREATE may not make 200 nested mailboxes: 32 levels at most.
+        status = self.expect_refused(r, "CREATE " + "/".join(["d"] * 200))
+        self.assertTrue(status.startswith("NO [CANNOT]"), status)
+        self.expect_ok(r, "CREATE " + "/".join(["d"] * 32))
+        self.expect_refused(r, "CREATE " + "/".join(["d"] * 33))
+        # A right-to-left override (U+202E) would make "exe.txt" read as "txt.exe".
+        self.expect_ok(r, "ENABLE UTF8=ACCEPT")
+        for name in ("Invoice\u202etxt.exe", "a\u2066b", "a\u200fb", "a\u0085b"):
+            status = self.expect_refused(r, f'CREATE "{name}"'.encode())
+            self.assertTrue(status.startswith("NO [CANNOT]"), (name, status))
+            status = self.expect_refused(r, f'RENAME d "{name}"'.encode())
+            self.assertTrue(status.startswith("NO [CANNOT]"), (name, status))
+        created = set(self.tern.mailbox_counts(address)) - before
+        self.assertEqual(len(created), 32)
+        # The account holds MAX_MAILBOXES mailboxes at most (INBOX and the 32 above count).
+        n = len(before) + len(created)
+        while n < MAX_MAILBOXES:
+            self.expect_ok(r, f"CREATE m{n}")
+            n += 1
+        status = self.expect_refused(r, "CREATE one-too-many")
+        self.assertTrue(status.startswith("NO [LIMIT]"), status)
+        status = self.expect_refused(r, "CREATE m0/child")
+        self.assertTrue(status.startswith("NO [LIMIT]"), status)
+        # Renaming keeps the count; deleting makes room.
+        self.expect_ok(r, f"RENAME m{MAX_MAILBOXES - 1} renamed")
+        self.expect_ok(r, "DELETE renamed")
+        self.expect_ok(r, "CREATE fits-again")
+        self.assertIn("event=mailbox_limit", self.tern.read_log())
         self.still_usable(r)
 
     # ---- message data ----

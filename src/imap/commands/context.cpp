@@ -36,6 +36,27 @@ asio::awaitable<bool> Context::sync(bool allow_expunge) {
   co_return true;
 }
 
+asio::awaitable<bool> Context::room_for_mailbox(const Command& command, const std::string& name, long extra) {
+  auto existing = co_await env.store.list_mailboxes(account->id);
+  if (!existing) {
+    store_failed(command, existing.error());
+    co_return false;
+  }
+  std::unordered_set<std::string> names;
+  for (const store::Mailbox& m : *existing) names.insert(m.name);
+  // The name and each of its parents that does not exist yet.
+  long total = static_cast<long>(names.size()) + extra;
+  for (std::size_t end = 0; end != std::string::npos;) {
+    end = name.find('/', end + 1);
+    if (!names.contains(name.substr(0, end))) ++total;
+  }
+  if (total <= static_cast<long>(env.config.limits.max_mailboxes)) co_return true;
+  log::info("session={} event=mailbox_limit user={} mailboxes={} limit={}", id, log::kv(account->address),
+            names.size(), env.config.limits.max_mailboxes);
+  no(command, "LIMIT", "too many mailboxes");
+  co_return false;
+}
+
 void Context::store_failed(const Command& command, const Error& error) {
   log::error("session={} event=store_error command={} error={}", id, log::kv(command.name), log::kv(error.message));
   if (error.code == Errc::unavailable)

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "auth/sasl.hpp"
+#include "imap/commands/mailbox_names.hpp"
 #include "imap/mailbox_view.hpp"
 #include "imap/protocol/command.hpp"
 #include "imap/protocol/mailbox_name.hpp"
@@ -110,7 +111,7 @@ class Context {
   }
 
   ViewOptions view_options(bool allow_expunge) const {
-    return ViewOptions{qresync, condstore, allow_expunge};
+    return ViewOptions{qresync, condstore, allow_expunge, !rev2};
   }
 
   // A mailbox name from the client, in UTF-8 (nullopt: answer BAD).
@@ -118,9 +119,18 @@ class Context {
   std::string mailbox_out(std::string_view name) const { return format_astring(encode_mailbox_name(name, utf8), utf8); }
 
   // Finds one of the account's mailboxes by its UTF-8 name.
+  // A name that could never name a mailbox (imap/commands/mailbox_names.hpp)
+  // is not looked for: it is not found.
   asio::awaitable<Result<std::optional<store::Mailbox>>> find_mailbox(std::string name) {
+    if (!valid_mailbox_name(name)) co_return std::optional<store::Mailbox>{};
     co_return co_await env.store.find_mailbox(account->id, std::move(name));
   }
+
+  // Whether the account may hold the mailboxes that creating `name` (and
+  // its missing parents) adds, plus `extra` (RENAME: -1, the old name goes):
+  // limits.max_mailboxes. Answers NO [LIMIT] (RFC 5530) itself when not; a
+  // store failure is answered too.
+  asio::awaitable<bool> room_for_mailbox(const Command& command, const std::string& name, long extra = 0);
 
   // Catches the selected mailbox up with the store and queues the untagged
   // responses (EXISTS, EXPUNGE/VANISHED, FETCH FLAGS). False when the

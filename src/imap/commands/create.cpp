@@ -23,8 +23,12 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::C
   auto decoded = ctx.mailbox_in(create.mailbox);
   std::optional<std::string> name;
   if (decoded) name = name_to_create(*decoded);
-  if (!name) {
+  if (!decoded) {
     ctx.bad(command, "invalid mailbox name");
+    co_return;
+  }
+  if (!name) {
+    ctx.no(command, "CANNOT", "tern does not accept that mailbox name");
     co_return;
   }
   if (*name == "INBOX") {
@@ -36,6 +40,8 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::C
     ctx.no(command, "USEATTR", "unsupported special-use attribute");
     co_return;
   }
+  const bool room = co_await ctx.room_for_mailbox(command, *name);
+  if (!room) co_return;
   auto created = co_await ctx.env.store.create_mailbox(ctx.account->id, *name, *use);
   if (!created) {
     if (created.error().code == Errc::already_exists)

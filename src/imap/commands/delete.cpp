@@ -15,6 +15,10 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::D
     ctx.no(command, "CANNOT", "INBOX cannot be deleted");
     co_return;
   }
+  if (!valid_mailbox_name(*name)) {
+    ctx.no(command, "NONEXISTENT", no_such_mailbox);
+    co_return;
+  }
   const bool selected = ctx.view && ctx.view->name() == *name;
   auto deleted = co_await ctx.env.store.delete_mailbox(ctx.account->id, *name);
   if (!deleted) {

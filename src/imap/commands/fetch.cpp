@@ -88,6 +88,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
       input.add_flags = seen_now[i];
       input.add_modseq = ctx.condstore && (needs.modseq || fetch.changed_since);
       input.utf8 = ctx.utf8;
+      input.recent = !ctx.rev2;
       std::optional<mime::MessageStructure> structure;
       if (needs.message) {
         const store::MessageForFetch& message = loaded[k - next];

@@ -10,14 +10,25 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::R
   auto decoded = ctx.mailbox_in(rename.to);
   std::optional<std::string> to;
   if (decoded) to = name_to_create(*decoded);
-  if (!from || !to) {
+  if (!from || !decoded) {
     ctx.bad(command, "invalid mailbox name");
+    co_return;
+  }
+  if (!valid_mailbox_name(*from)) {
+    ctx.no(command, "NONEXISTENT", no_such_mailbox);
+    co_return;
+  }
+  if (!to) {
+    ctx.no(command, "CANNOT", "tern does not accept that mailbox name");
     co_return;
   }
   if (*to == "INBOX") {
     ctx.no(command, "ALREADYEXISTS", "INBOX always exists");
     co_return;
   }
+  // Renaming INBOX makes a new mailbox; any other keeps the count.
+  const bool room = co_await ctx.room_for_mailbox(command, *to, *from == "INBOX" ? 0 : -1);
+  if (!room) co_return;
   auto renamed = co_await ctx.env.store.rename_mailbox(ctx.account->id, *from, *to);
   if (!renamed) {
     switch (renamed.error().code) {

@@ -84,6 +84,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
       candidate.keywords = &e.keywords;
       candidate.size = e.size;
       candidate.internal_date = e.internal_date;
+      candidate.recent = e.recent;
       std::optional<mime::MessageStructure> structure;
       if (headers_only) {
         const std::optional<std::string>& header = headers[i - next];

@@ -4,6 +4,7 @@
 // mailbox selected.
 #include <algorithm>
 
+#include "core/log.hpp"
 #include "imap/commands/commands.hpp"
 #include "imap/protocol/lexer.hpp"
 
@@ -50,7 +51,7 @@ std::string resync_responses(const MailboxView& view, const store::MailboxChange
     if (!index) continue;
     const ViewEntry& e = view.entries()[*index];
     out += "* " + std::to_string(*index + 1) + " FETCH (UID " + std::to_string(e.uid) + " FLAGS " +
-           format_flags(e.flags, e.keywords) + " MODSEQ (" + std::to_string(e.modseq) + "))\r\n";
+           format_flags(e.flags, e.keywords, e.recent) + " MODSEQ (" + std::to_string(e.modseq) + "))\r\n";
   }
   return out;
 }
@@ -89,6 +90,18 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
   store::Mailbox state = **mailbox;
   if (select.condstore) ctx.condstore = true;
   ctx.view.emplace(state, std::move(*entries), select.read_only);
+  if (!ctx.rev2) {
+    // \Recent (RFC 3501 2.3.2): SELECT takes what no session has been told
+    // of yet; EXAMINE only looks.
+    std::uint32_t above = state.recent_uid;
+    if (!select.read_only && ctx.view->uidnext() > 1) {
+      auto claimed = co_await ctx.env.store.claim_recent(state.id, ctx.view->uidnext() - 1);
+      if (claimed) above = *claimed;
+      else log::warn("session={} event=store_error op=claim_recent error={}", ctx.id,
+                     log::kv(claimed.error().message));
+    }
+    ctx.view->mark_recent_above(above);
+  }
   const MailboxView& view = *ctx.view;
 
   std::vector<std::string> keywords;
@@ -103,7 +116,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
   const std::string flags = format_flags(0x1f, keywords);
   ctx.untagged("* " + std::to_string(view.exists()) + " EXISTS\r\n");
   if (!ctx.rev2) {
-    ctx.untagged("* 0 RECENT\r\n");
+    ctx.untagged("* " + std::to_string(view.recent_count()) + " RECENT\r\n");
     if (first_unseen) ctx.untagged("* OK [UNSEEN " + std::to_string(first_unseen) + "] first unseen\r\n");
   }
   ctx.untagged("* OK [UIDVALIDITY " + std::to_string(view.uidvalidity()) + "] UIDs valid\r\n");

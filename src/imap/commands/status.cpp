@@ -17,7 +17,7 @@ std::string status_line(const Context& ctx, const std::string& name, const std::
       case StatusItem::unseen: value = status.unseen; break;
       case StatusItem::deleted: value = status.deleted; break;
       case StatusItem::size: value = status.size; break;
-      case StatusItem::recent: value = 0; break;  // \Recent is not kept (RFC 9051 removed it)
+      case StatusItem::recent: value = status.recent; break;  // RFC 3501 \Recent (RFC 9051 removed it)
       case StatusItem::highestmodseq: value = status.highestmodseq; break;
     }
     if (!first) out += ' ';

@@ -51,7 +51,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
       if (!index) continue;
       const ViewEntry& e = view.entries()[*index];
       std::string line = "* " + std::to_string(*index + 1) + " FETCH (";
-      if (!store.silent) line += "FLAGS " + format_flags(e.flags, e.keywords);
+      if (!store.silent) line += "FLAGS " + format_flags(e.flags, e.keywords, !ctx.rev2 && e.recent);
       if (command.uid) line += std::string(store.silent ? "" : " ") + "UID " + std::to_string(e.uid);
       if (ctx.condstore)
         line += std::string(store.silent && !command.uid ? "" : " ") + "MODSEQ (" + std::to_string(e.modseq) + ")";

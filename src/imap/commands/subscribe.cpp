@@ -9,6 +9,10 @@ asio::awaitable<void> set_subscription(Context& ctx, const Command& command, con
     ctx.bad(command, "invalid mailbox name");
     co_return;
   }
+  if (!valid_mailbox_name(*name)) {
+    ctx.no(command, "NONEXISTENT", no_such_mailbox);
+    co_return;
+  }
   auto done = co_await ctx.env.store.set_subscribed(ctx.account->id, *name, on);
   if (!done) {
     if (done.error().code == Errc::not_found) ctx.no(command, "NONEXISTENT", no_such_mailbox);

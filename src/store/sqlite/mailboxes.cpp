@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::string_view select_mailbox =
     "SELECT id, account_id, name, uidvalidity, uidnext, highestmodseq, subscribed, special_use, "
-    "(SELECT COUNT(*) FROM entries e WHERE e.mailbox_id = mailboxes.id) FROM mailboxes";
+    "(SELECT COUNT(*) FROM entries e WHERE e.mailbox_id = mailboxes.id), recent_uid FROM mailboxes";
 
 Mailbox mailbox_from(const Statement& row) {
   Mailbox out;
@@ -29,6 +29,7 @@ Mailbox mailbox_from(const Statement& row) {
   out.subscribed = row.boolean(6);
   out.special_use = row.text(7);
   out.message_count = row.u32(8);
+  out.recent_uid = row.u32(9);
   return out;
 }
 
@@ -107,8 +108,9 @@ Result<void> create_superiors(Connection& db, Id account_id, std::string_view ca
 
 Result<MailboxStatus> mailbox_status(Connection& db, Id account_id, Id mailbox_id) {
   MailboxStatus out;
+  std::uint32_t recent_uid = 0;
   {
-    TERN_TRY_ASSIGN(auto row, db.query("SELECT uidnext, uidvalidity, highestmodseq FROM mailboxes "
+    TERN_TRY_ASSIGN(auto row, db.query("SELECT uidnext, uidvalidity, highestmodseq, recent_uid FROM mailboxes "
                                        "WHERE id = ?1 AND account_id = ?2",
                                        mailbox_id, account_id));
     TERN_TRY_ASSIGN(bool has_row, row.step());
@@ -116,6 +118,12 @@ Result<MailboxStatus> mailbox_status(Connection& db, Id account_id, Id mailbox_i
     out.uidnext = row.u32(0);
     out.uidvalidity = row.u32(1);
     out.highestmodseq = row.u64(2);
+    recent_uid = row.u32(3);
+  }
+  {
+    TERN_TRY_ASSIGN(auto recent, db.scalar("SELECT COUNT(*) FROM entries WHERE mailbox_id = ?1 AND uid > ?2",
+                                           mailbox_id, recent_uid));
+    out.recent = static_cast<std::uint32_t>(recent.value_or(0));
   }
   TERN_TRY_ASSIGN(auto row, db.query("SELECT COUNT(*), COALESCE(SUM((e.flags & ?2) = 0), 0), "
                                      "COALESCE(SUM((e.flags & ?3) != 0), 0), COALESCE(SUM(m.size), 0) "
@@ -129,6 +137,14 @@ Result<MailboxStatus> mailbox_status(Connection& db, Id account_id, Id mailbox_i
     out.size = row.u64(3);
   }
   return out;
+}
+
+Result<std::uint32_t> claim_recent(Connection& db, Id mailbox_id, std::uint32_t up_to) {
+  TERN_TRY_ASSIGN(auto before, db.scalar("SELECT recent_uid FROM mailboxes WHERE id = ?1", mailbox_id));
+  if (!before) return make_error(Errc::not_found, fmt::format("mailbox {} does not exist", mailbox_id));
+  const auto was = static_cast<std::uint32_t>(*before);
+  if (up_to > was) TERN_TRY(db.execute("UPDATE mailboxes SET recent_uid = ?1 WHERE id = ?2", up_to, mailbox_id));
+  return was;
 }
 
 Result<void> set_subscribed(Connection& db, Id account_id, std::string_view name, bool subscribed) {

@@ -63,6 +63,7 @@ Result<void> create_superiors(Connection& db, Id account_id, std::string_view ca
 Result<Mailbox> insert_mailbox(Connection& db, Id account_id, const std::string& canonical,
                                std::string_view special_use);
 Result<MailboxStatus> mailbox_status(Connection& db, Id account_id, Id mailbox_id);
+Result<std::uint32_t> claim_recent(Connection& db, Id mailbox_id, std::uint32_t up_to);
 Result<void> set_subscribed(Connection& db, Id account_id, std::string_view name, bool subscribed);
 
 // ---- hierarchy (hierarchy.cpp) ----

@@ -167,10 +167,18 @@ CREATE TABLE vanished (
 CREATE INDEX vanished_by_modseq ON vanished(mailbox_id, modseq);
 )sql";
 
-constexpr std::array<Migration, 3> all_migrations{{
+// IMAP \Recent (RFC 3501 2.3.2): the highest UID already reported as recent.
+// Mailboxes that exist when it is added start with nothing recent.
+constexpr std::string_view recent_flag = R"sql(
+ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET recent_uid = uidnext - 1;
+)sql";
+
+constexpr std::array<Migration, 4> all_migrations{{
     {"initial schema: directory, mailboxes, messages, queue", initial_schema},
     {"queue leases and delay warnings", queue_leases},
     {"message structure and expunged UIDs for IMAP", imap_support},
+    {"IMAP \\Recent", recent_flag},
 }};
 
 }  // namespace

@@ -186,6 +186,10 @@ Task<MailboxStatus> SqliteStore::mailbox_status(Id account_id, Id mailbox_id) {
       [account_id, mailbox_id](Connection& db) { return ops::mailbox_status(db, account_id, mailbox_id); });
 }
 
+Task<std::uint32_t> SqliteStore::claim_recent(Id mailbox_id, std::uint32_t up_to) {
+  return write<std::uint32_t>([mailbox_id, up_to](Connection& db) { return ops::claim_recent(db, mailbox_id, up_to); });
+}
+
 // ---- messages ----
 
 Task<DeliveryResult> SqliteStore::deliver(Delivery delivery) {

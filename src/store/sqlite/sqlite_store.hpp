@@ -51,6 +51,7 @@ class SqliteStore final : public Store {
   Task<void> delete_mailbox(Id account_id, std::string name) override;
   Task<void> set_subscribed(Id account_id, std::string name, bool subscribed) override;
   Task<MailboxStatus> mailbox_status(Id account_id, Id mailbox_id) override;
+  Task<std::uint32_t> claim_recent(Id mailbox_id, std::uint32_t up_to) override;
 
   Task<DeliveryResult> deliver(Delivery delivery) override;
   Task<Placement> append(Id mailbox_id, NewMessage message, std::uint32_t flags,

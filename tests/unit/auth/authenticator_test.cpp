@@ -79,6 +79,7 @@ class AccountsOnlyStore final : public store::Store {
   Task<void> delete_mailbox(store::Id, std::string) override { co_return unused(); }
   Task<void> set_subscribed(store::Id, std::string, bool) override { co_return unused(); }
   Task<store::MailboxStatus> mailbox_status(store::Id, store::Id) override { co_return unused(); }
+  Task<std::uint32_t> claim_recent(store::Id, std::uint32_t) override { co_return unused(); }
   Task<std::string> message_structure(store::Id) override { co_return unused(); }
   Task<store::MessageForFetch> message_for_fetch(store::Id) override { co_return unused(); }
   Task<std::vector<store::UidMapping>> copy_entries(store::Id, store::Id, std::vector<std::uint32_t>,

@@ -172,5 +172,31 @@ TEST(MailboxNames, CreateRules) {
   EXPECT_TRUE(name_to_create(std::string(255, 'x')));
 }
 
+TEST(MailboxNames, WhatCouldNeverNameAMailbox) {
+  for (const char* good : {"INBOX", "Work/2026/Q1", "Entwürfe", "日本語", "a b", "a.b", "&"})
+    EXPECT_TRUE(valid_mailbox_name(good)) << good;
+  for (const char* bad : {"", "/alice/INBOX", "//INBOX", "INBOX/", "%", "*", "a\x7f",
+                          "x\u202ey",   // right-to-left override
+                          "x\u202ax",   // left-to-right embedding
+                          "x\u2066x",   // left-to-right isolate
+                          "x\u2069x",   // pop directional isolate
+                          "x\u200fx",   // right-to-left mark
+                          "x\u061cx",   // arabic letter mark
+                          "x\u0085x"})  // a C1 control (NEL)
+    EXPECT_FALSE(valid_mailbox_name(bad)) << bad;
+  EXPECT_FALSE(valid_mailbox_name(std::string(10000, 'x')));
+  EXPECT_FALSE(valid_mailbox_name(std::string("a\0b", 3)));
+  // Depth: 32 levels at most; length: 1000 octets at most.
+  std::string deep = "a";
+  for (std::size_t i = 1; i < max_mailbox_depth; ++i) deep += "/a";
+  EXPECT_TRUE(valid_mailbox_name(deep));
+  EXPECT_FALSE(valid_mailbox_name(deep + "/a"));
+  std::string long_name;
+  while (long_name.size() < max_mailbox_name_octets) long_name += std::string(99, 'n') + "/";
+  long_name.resize(max_mailbox_name_octets - 1);
+  EXPECT_TRUE(valid_mailbox_name(long_name + "x")) << long_name.size();
+  EXPECT_FALSE(valid_mailbox_name(long_name + "xy"));
+}
+
 }  // namespace
 }  // namespace tern::imap

@@ -30,6 +30,26 @@ TEST_P(StoreTest, CreateMakesMissingSuperiors) {
   EXPECT_EQ(must(store().list_mailboxes(alice.id)).size(), 10u) << "existing superiors are not created twice";
 }
 
+TEST_P(StoreTest, RecentIsClaimedOnceAndCountedByStatus) {
+  auto [alice, bob] = add_example_accounts();
+  Id inbox = mailbox_id(alice.id, "INBOX");
+  EXPECT_EQ(must(store().find_mailbox(alice.id, "INBOX"))->recent_uid, 0u);
+  must(store().append(inbox, make_message("one"), 0, {}));
+  must(store().append(inbox, make_message("two"), 0, {}));
+  EXPECT_EQ(must(store().mailbox_status(alice.id, inbox)).recent, 2u);
+  // The first session to claim them gets both; the next gets none.
+  EXPECT_EQ(must(store().claim_recent(inbox, 2)), 0u);
+  EXPECT_EQ(must(store().claim_recent(inbox, 2)), 2u);
+  EXPECT_EQ(must(store().mailbox_status(alice.id, inbox)).recent, 0u);
+  EXPECT_EQ(must(store().find_mailbox(alice.id, "INBOX"))->recent_uid, 2u);
+  must(store().append(inbox, make_message("three"), 0, {}));
+  EXPECT_EQ(must(store().mailbox_status(alice.id, inbox)).recent, 1u);
+  // A claim never lowers the mark.
+  EXPECT_EQ(must(store().claim_recent(inbox, 1)), 2u);
+  EXPECT_EQ(must(store().claim_recent(inbox, 3)), 2u);
+  EXPECT_EQ(must(store().mailbox_status(alice.id, inbox)).recent, 0u);
+}
+
 TEST_P(StoreTest, RenameTakesInferiorsAlong) {
   auto [alice, bob] = add_example_accounts();
   must(store().create_mailbox(alice.id, "Work/2024/Q1", ""));

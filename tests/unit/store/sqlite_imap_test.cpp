@@ -81,7 +81,10 @@ TEST(SqliteSchema, MigrationThreeUpgradesAVersionTwoDatabase) {
   }
 
   auto store = open_sqlite(dir.path());
-  EXPECT_EQ(committed_int(path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(committed_int(path, "PRAGMA user_version"), sqlite::latest_schema_version());
+  // Migration four: what was stored before is not \Recent.
+  EXPECT_EQ(must(store->find_mailbox(1, "INBOX"))->recent_uid, 1u);
+  EXPECT_EQ(must(store->mailbox_status(1, 1)).recent, 0u);
   EXPECT_EQ(must(store->message_structure(1)), old.structure) << "computed for a message stored before version 3";
   auto structure = mime::deserialize(must(store->message_for_fetch(1)).structure);
   ASSERT_TRUE(structure.has_value());
