@@ -3,9 +3,10 @@
 #include <asio/ip/address.hpp>
 #include <asio/ip/network_v4.hpp>
 #include <asio/ip/network_v6.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
+
+#include "core/ip_network.hpp"
 
 namespace tern::server {
 
@@ -15,8 +16,7 @@ std::string SlotTable::network_key(const std::string& address, unsigned v4_prefi
   asio::error_code ec;
   auto parsed = asio::ip::make_address(address, ec);
   if (ec) return address;
-  if (parsed.is_v6() && parsed.to_v6().is_v4_mapped())
-    parsed = asio::ip::make_address_v4(asio::ip::v4_mapped, parsed.to_v6());
+  parsed = unmapped(parsed);
   if (parsed.is_v4()) {
     if (v4_prefix >= 32) return parsed.to_string();
     const auto network = asio::ip::make_network_v4(parsed.to_v4(), static_cast<unsigned short>(v4_prefix));
