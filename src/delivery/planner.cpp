@@ -82,7 +82,7 @@ std::span<const NamedStep> standard_steps() {
 Plan plan_delivery(const Input& input, std::span<const NamedStep> steps) {
   Plan plan;
   for (const NamedStep& s : steps) s.run(input, plan);
-  if (plan.empty()) return plan;
+  if (plan.empty() || input.spool != nullptr) return plan;
   std::string message;
   message.reserve(plan.trace.size() + input.message.size());
   message += plan.trace;

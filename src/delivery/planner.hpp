@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "core/address.hpp"
+#include "core/spool.hpp"
 #include "smtp/protocol/types.hpp"
 #include "store/types.hpp"
 
@@ -79,6 +80,10 @@ struct Input {
   std::string id;             // the transaction: Received: "id", Message-ID:, logs
   std::int64_t now = 0;       // seconds since the epoch: Received: and Date:
   std::string_view message;   // as received: dot-unstuffed, CRLF line endings
+  // When set, the message text lies in this spool (`message` views it) and
+  // plan_delivery leaves delivery.message to the caller, who prepares it
+  // from the spool without a copy: store::prepare_spooled(plan.trace, ...).
+  const Spool* spool = nullptr;
 };
 
 struct Plan {
@@ -108,7 +113,8 @@ void submission_fields(const Input& input, Plan& plan);
 std::span<const NamedStep> standard_steps();
 
 // Runs `steps` in order, then (unless the plan is empty: nobody to deliver
-// to) sets delivery.message to trace + message, prepared for the store.
+// to, or the text is in input.spool) sets delivery.message to trace +
+// message, prepared for the store.
 Plan plan_delivery(const Input& input, std::span<const NamedStep> steps);
 Plan plan_delivery(const Input& input);
 

@@ -43,6 +43,7 @@ struct Wakeup {
 ReaderLimits reader_limits(const Config& config) {
   ReaderLimits limits;
   limits.max_append_literal_octets = config.limits.max_message_size;
+  limits.spool = spool_options(config.data_dir);
   return limits;
 }
 
@@ -92,7 +93,7 @@ class Session final : public session::Handler, public Channel {
   asio::awaitable<bool> process_events() {
     while (auto event = reader_.next()) {
       if (auto* command = std::get_if<reader_event::Command>(&*event)) {
-        if (!co_await handle_command(command->text)) co_return false;
+        if (!co_await handle_command(command->text, command->spooled)) co_return false;
       } else if (auto* literal = std::get_if<reader_event::LiteralAnnounced>(&*event)) {
         handle_literal(*literal);
       } else if (auto* rejected = std::get_if<reader_event::Rejected>(&*event)) {
@@ -158,12 +159,12 @@ class Session final : public session::Handler, public Channel {
     return false;
   }
 
-  asio::awaitable<bool> handle_command(const std::string& text) {
+  asio::awaitable<bool> handle_command(const std::string& text, std::span<const SpooledLiteral> spooled) {
     if (ctx_.sasl) {
       co_await continue_authenticate(ctx_, text::trim_right(text, "\r\n"));
       co_return true;
     }
-    auto parsed = parse_command(text);
+    auto parsed = parse_command(text, {}, spooled);
     if (auto* error = std::get_if<ParseError>(&parsed)) {
       ctx_.out += status_response(error->tag.empty() ? "*" : error->tag, Status::bad, {}, error->reason);
       co_return count_error();

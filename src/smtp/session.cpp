@@ -14,9 +14,11 @@
 #include "core/address.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/spool.hpp"
 #include "delivery/planner.hpp"
 #include "session/core_handler.hpp"
 #include "session/login.hpp"
+#include "store/prepare_message.hpp"
 #include "smtp/protocol/server_protocol.hpp"
 
 namespace tern::smtp {
@@ -68,6 +70,7 @@ class Session final : public CoreHandler {
     c.hostname = env_.config.hostname;
     c.mode = mode_for(env_.protocol);
     c.max_message_size = env_.config.limits.max_message_size;
+    c.spool = spool_options(env_.config.data_dir);
     c.max_recipients = env_.config.limits.max_recipients;
     c.tls_available = engine_.tls_available();
     c.allow_plaintext_auth = engine_.plaintext_auth_allowed();
@@ -164,8 +167,25 @@ class Session final : public CoreHandler {
     input.hostname = env_.config.hostname;
     input.id = make_unique_id();
     input.now = static_cast<std::int64_t>(std::time(nullptr));
-    input.message = deliver.message;
+    // The text is read where it lies: a spool still in memory, or the spool
+    // file mapped (file pages, not heap).
+    auto body = MappedText::map("", deliver.message);
+    if (!body) {
+      log::error("session={} event=spool_error error={}", id_, log::kv(body.error().message));
+      co_return std::move(body).error();
+    }
+    input.message = (*body)->view();
+    input.spool = &deliver.message;
     delivery::Plan plan = delivery::plan_delivery(input);
+    body->reset();
+    if (!plan.empty()) {
+      auto prepared = store::prepare_spooled(plan.trace, deliver.message, input.now);
+      if (!prepared) {
+        log::error("session={} event=spool_error error={}", id_, log::kv(prepared.error().message));
+        co_return std::move(prepared).error();
+      }
+      plan.delivery.message = std::move(*prepared);
+    }
     const Envelope& envelope = input.envelope;
     const std::string& txid = input.id;
 

@@ -8,11 +8,20 @@
 
 #include <string_view>
 
+#include "core/result.hpp"
+#include "core/spool.hpp"
 #include "store/types.hpp"
 
 namespace tern::store {
 
 NewMessage prepare_message(std::string_view raw, UnixTime internal_date);
+
+// A message whose text is in `spool` (canonical already: SMTP refuses bare
+// line endings, IMAP's spool canonicalizes), behind `prefix` (the trace
+// fields). A spool file is mapped, not copied (core/spool.hpp MappedText):
+// the NewMessage holds the mapping, and the pages read for the meta and
+// the structure are released again.
+Result<NewMessage> prepare_spooled(std::string_view prefix, const Spool& spool, UnixTime internal_date);
 
 // The serialized structure of bytes already in canonical form.
 std::string analyze_for_store(std::string_view canonical);

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/dsn.hpp"
+#include "core/spool.hpp"
 #include "core/unix_time.hpp"
 #include "mime/message_meta.hpp"
 
@@ -71,7 +73,11 @@ using MessageMeta = mime::MessageMeta;
 // (mime::serialize(mime::analyze_message(data))). Build it with
 // store::prepare_message; a back end computes a missing structure itself.
 struct NewMessage {
-  std::string data;
+  std::string data;  // the bytes, unless `mapped` holds them
+  // A large message: the spool file mapped behind its trace fields
+  // (store::prepare_spooled), read by the store in bounded pieces.
+  std::shared_ptr<const MappedText> mapped;
+  std::string_view bytes() const { return mapped ? mapped->view() : std::string_view(data); }
   UnixTime internal_date = 0;
   MessageMeta meta;
   std::string structure;

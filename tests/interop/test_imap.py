@@ -562,6 +562,25 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(typ, "NO")
         self.assertIn(b"[TRYCREATE]", data[0])
 
+    def test_append_large_message_with_bare_line_feeds(self):
+        """A 3 MiB APPEND goes through the spool (bare LFs made CRLF on the way, as for a small
+        one); its size, structure, a partial fetch and the whole text come back as stored."""
+        address = self.new_user()
+        m = self.client(address)
+        lines = [b"line %06d of a large message" % i for i in range(100000)]
+        text = (b"Subject: large append\nContent-Type: text/plain\n\n" + b"\n".join(lines) + b"\n")
+        canonical = text.replace(b"\n", b"\r\n")
+        data = ok(m.append("INBOX", None, None, text))
+        self.assertRegex(data[0], rb"\[APPENDUID \d+ 1\]")
+        ok(m.select("INBOX"))
+        items = fetch_parsed(ok(m.uid("FETCH", "1", "(RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)] "
+                                                    "BODY.PEEK[]<1000000.20>)")))[1]
+        self.assertEqual(int(items["RFC822.SIZE"]), len(canonical))
+        self.assertEqual(items["BODY[HEADER.FIELDS (SUBJECT)]"], b"Subject: large append\r\n\r\n")
+        self.assertEqual(items["BODY[]<1000000>"], canonical[1000000:1000020])
+        whole = ok(m.uid("FETCH", "1", "(BODY.PEEK[])"))
+        self.assertEqual(whole[0][1], canonical)
+
     def test_multiappend(self):
         address = self.new_user()
         r = self.raw(address)

@@ -4,6 +4,7 @@
 // flags, internal date, literal8 (RFC 3516 4.4) and APPENDUID (RFC 4315).
 #include <ctime>
 
+#include "core/log.hpp"
 #include "imap/commands/commands.hpp"
 #include "store/prepare_message.hpp"
 
@@ -40,15 +41,21 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::A
   }
   std::vector<std::uint32_t> uids;
   for (const command::AppendMessage& message : append.messages) {
-    if (message.data.empty()) {
+    if (message.spooled && message.spooled->failed()) {
+      log::error("session={} event=spool_error error={}", ctx.id, log::kv(message.spooled->error()));
+      ctx.no(command, "SERVERBUG", "cannot keep the message: " + message.spooled->error());
+      co_return;
+    }
+    if (message.size() == 0) {
       ctx.no(command, "CANNOT", "empty message");
       co_return;
     }
-    if (message.data.size() > ctx.env.config.limits.max_message_size) {
+    if (message.size() > ctx.env.config.limits.max_message_size) {
       ctx.no(command, "TOOBIG", "message too large");
       co_return;
     }
-    if (!message.binary && message.data.find('\0') != std::string::npos) {
+    const bool has_nul = message.spooled ? message.spooled->has_nul() : message.data.find('\0') != std::string::npos;
+    if (!message.binary && has_nul) {
       // RFC 9051 6.3.12: NUL needs literal8 and BINARY.
       ctx.no(command, "CANNOT", "NUL octets need a literal8 (~{n})");
       co_return;
@@ -60,7 +67,19 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::A
     }
     const store::UnixTime date =
         message.internal_date ? to_unix(*message.internal_date) : static_cast<store::UnixTime>(std::time(nullptr));
-    store::NewMessage prepared = store::prepare_message(message.data, date);
+    store::NewMessage prepared;
+    if (message.spooled) {
+      // A large literal: canonical already, mapped from its spool file.
+      auto spooled = store::prepare_spooled("", *message.spooled, date);
+      if (!spooled) {
+        log::error("session={} event=spool_error error={}", ctx.id, log::kv(spooled.error().message));
+        ctx.no(command, "SERVERBUG", "cannot keep the message");
+        co_return;
+      }
+      prepared = std::move(*spooled);
+    } else {
+      prepared = store::prepare_message(message.data, date);
+    }
     auto placed = co_await ctx.env.store.append((*mailbox)->id, std::move(prepared), flags->bits,
                                                 std::move(flags->keywords));
     if (!placed) {

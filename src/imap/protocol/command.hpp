@@ -9,12 +9,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "core/spool.hpp"
 #include "imap/protocol/sequence_set.hpp"
 #include "mime/section.hpp"
 
@@ -135,8 +138,10 @@ struct Status {
 struct AppendMessage {
   std::vector<std::string> flags;
   std::optional<DateTime> internal_date;
-  std::string data;
-  bool binary = false;  // literal8 (RFC 3516 4.4)
+  std::string data;                // the literal, unless spooled
+  std::shared_ptr<Spool> spooled;  // a large literal: in a spool, canonical CRLF (CommandReader)
+  bool binary = false;             // literal8 (RFC 3516 4.4)
+  std::uint64_t size() const { return spooled ? spooled->size() : data.size(); }
 };
 struct Append {
   std::string mailbox;
@@ -207,12 +212,21 @@ struct ParseError {
   std::string reason;
 };
 
+// A literal the reader put in a spool instead of the command text: the text
+// has its announcement ("{n}" CRLF) and not its bytes, which would have
+// started at `offset`. Only APPEND's message literals are spooled.
+struct SpooledLiteral {
+  std::size_t offset = 0;
+  std::shared_ptr<Spool> spool;
+};
+
 struct ParseLimits {
   unsigned max_depth = 32;  // parentheses (search keys, lists)
 };
 
 // Parses one command as CommandReader delivers it (CRLF line endings,
 // literals inline). Never throws on any input.
-std::variant<Command, ParseError> parse_command(std::string_view text, ParseLimits limits = {});
+std::variant<Command, ParseError> parse_command(std::string_view text, ParseLimits limits = {},
+                                               std::span<const SpooledLiteral> spooled = {});
 
 }  // namespace tern::imap

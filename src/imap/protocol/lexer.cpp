@@ -123,7 +123,7 @@ std::optional<std::string> Lexer::quoted() {
 
 // The reader has already bounded the size and gathered the bytes; here a
 // literal can only point inside the text it came with.
-std::optional<std::string> Lexer::literal(bool allow_binary, bool* binary) {
+std::optional<std::string> Lexer::literal(bool allow_binary, bool* binary, std::shared_ptr<Spool>* spooled) {
   if (failed()) return std::nullopt;
   const bool is_binary = peek() == '~';
   if (is_binary) {
@@ -138,8 +138,12 @@ std::optional<std::string> Lexer::literal(bool allow_binary, bool* binary) {
   const std::size_t start = pos_;
   while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
     size = size * 10 + static_cast<std::uint64_t>(text_[pos_++] - '0');
-    if (size > text_.size()) {
+    if (size > text_.size() && spooled_.empty()) {
       fail("literal larger than the command");
+      return std::nullopt;
+    }
+    if (size > (std::uint64_t{1} << 62)) {
+      fail("invalid literal size");
       return std::nullopt;
     }
   }
@@ -151,6 +155,16 @@ std::optional<std::string> Lexer::literal(bool allow_binary, bool* binary) {
   if (!expect('}', "invalid literal") || !expect('\r', "literal must end its line") ||
       !expect('\n', "literal must end its line")) {
     return std::nullopt;
+  }
+  for (const SpooledLiteral& s : spooled_) {
+    if (s.offset != pos_ || !s.spool) continue;
+    if (spooled == nullptr) {
+      fail("literal too large here");
+      return std::nullopt;
+    }
+    *spooled = s.spool;
+    if (binary) *binary = is_binary;
+    return std::string();
   }
   if (text_.size() - pos_ < size) {
     fail("literal shorter than announced");

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +20,8 @@ namespace tern::imap {
 
 class Lexer {
  public:
-  Lexer(std::string_view text, unsigned max_depth) : text_(text), max_depth_(max_depth) {}
+  Lexer(std::string_view text, unsigned max_depth, std::span<const SpooledLiteral> spooled = {})
+      : text_(text), max_depth_(max_depth), spooled_(spooled) {}
 
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
@@ -48,8 +51,11 @@ class Lexer {
   std::optional<std::string> astring();
   std::optional<std::string> nstring();           // nullopt value through `is_nil`
   std::optional<std::string> list_mailbox();
-  // literal8 or literal; *binary tells which.
-  std::optional<std::string> literal(bool allow_binary, bool* binary = nullptr);
+  // literal8 or literal; *binary tells which. A literal the reader spooled
+  // is given through *spooled (the string is then empty); where `spooled`
+  // is null, such a literal fails as too large.
+  std::optional<std::string> literal(bool allow_binary, bool* binary = nullptr,
+                                     std::shared_ptr<Spool>* spooled = nullptr);
   std::optional<std::uint32_t> number();
   std::optional<std::uint32_t> nz_number();
   std::optional<std::uint64_t> number64();
@@ -73,6 +79,7 @@ class Lexer {
   std::size_t pos_ = 0;
   unsigned depth_ = 0;
   unsigned max_depth_;
+  std::span<const SpooledLiteral> spooled_;
   std::string error_;
 };
 

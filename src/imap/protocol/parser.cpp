@@ -93,7 +93,7 @@ Parsed parse_append(Lexer& lx) {
     // RFC 6855 4: append-data =/ "UTF8" SP "(" literal8 ")".
     const bool utf8_data = lx.consume_word("UTF8");
     if (utf8_data && (!lx.sp() || !lx.open())) return std::nullopt;
-    auto data = lx.literal(true, &m.binary);
+    auto data = lx.literal(true, &m.binary, &m.spooled);
     if (!data) return std::nullopt;
     if (utf8_data && !lx.close()) return std::nullopt;
     m.data = std::move(*data);
@@ -251,8 +251,9 @@ const CommandSpec* find_command(std::string_view name) {
   return nullptr;
 }
 
-std::variant<Command, ParseError> parse_command(std::string_view text, ParseLimits limits) {
-  Lexer lx(text, limits.max_depth);
+std::variant<Command, ParseError> parse_command(std::string_view text, ParseLimits limits,
+                                               std::span<const SpooledLiteral> spooled) {
+  Lexer lx(text, limits.max_depth, spooled);
   auto tag = lx.tag();
   if (!tag) return ParseError{"", lx.error()};
   if (!lx.sp()) return ParseError{*tag, "missing command"};

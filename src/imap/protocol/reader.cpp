@@ -208,6 +208,12 @@ void CommandReader::handle_line_end(std::string_view line, bool overlong) {
   }
   command_octets_ += literal->size;
   literal_remaining_ = literal->size;
+  if (name_ == "APPEND" && literal->size > limits_.spool_literal_octets) {
+    SpoolOptions options = limits_.spool;
+    options.canonicalize = true;
+    spooled_.push_back(SpooledLiteral{current_.size(), std::make_shared<Spool>(std::move(options))});
+    spooling_ = true;
+  }
   out_.emplace_back(reader_event::LiteralAnnounced{tag_, name_, literal->size, literal->synchronizing, literal->binary});
   state_ = literal->synchronizing ? State::awaiting_decision : State::literal;
   if (state_ == State::literal && literal_remaining_ == 0) state_ = State::line;
@@ -215,11 +221,18 @@ void CommandReader::handle_line_end(std::string_view line, bool overlong) {
 
 void CommandReader::take_literal_bytes() {
   const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(literal_remaining_, in_.size() - pos_));
-  if (state_ == State::literal) current_.append(in_, pos_, n);
+  if (state_ == State::literal) {
+    if (spooling_) spooled_.back().spool->append(std::string_view(in_).substr(pos_, n));
+    else current_.append(in_, pos_, n);
+  }
   pos_ += n;
   scan_ = pos_;
   literal_remaining_ -= n;
-  if (literal_remaining_ == 0) state_ = State::line;
+  if (literal_remaining_ == 0) {
+    state_ = State::line;
+    if (spooling_) spooled_.back().spool->finish();
+    spooling_ = false;
+  }
 }
 
 void CommandReader::start_discarding(std::string reason) {
@@ -227,19 +240,23 @@ void CommandReader::start_discarding(std::string reason) {
   discard_reason_ = std::move(reason);
   current_.clear();
   current_.shrink_to_fit();
+  spooled_.clear();
+  spooling_ = false;
 }
 
 void CommandReader::finish_command() {
   if (discarding_) {
     out_.emplace_back(reader_event::Rejected{tag_, "TOOBIG", std::move(discard_reason_)});
   } else {
-    out_.emplace_back(reader_event::Command{std::move(current_)});
+    out_.emplace_back(reader_event::Command{std::move(current_), std::move(spooled_)});
   }
   reset_command();
 }
 
 void CommandReader::reset_command() {
   current_.clear();
+  spooled_.clear();
+  spooling_ = false;
   command_octets_ = 0;
   literal_remaining_ = 0;
   tag_.clear();

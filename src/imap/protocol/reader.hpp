@@ -24,6 +24,9 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
+
+#include "imap/protocol/command.hpp"
 
 namespace tern::imap {
 
@@ -32,6 +35,11 @@ struct ReaderLimits {
   std::uint64_t max_literal_octets = 64 * 1024;             // a literal of any command but APPEND
   std::uint64_t max_append_literal_octets = 64ull << 20;    // a message literal of APPEND
   std::uint64_t max_command_octets = 1ull << 20;            // lines and small literals of one command
+  // An APPEND literal larger than this goes to a spool (memory, then a
+  // spool file: core/spool.hpp), canonicalized to CRLF on the way, instead
+  // of the command text: an APPEND in flight costs bounded memory.
+  std::uint64_t spool_literal_octets = 64 * 1024;
+  SpoolOptions spool;
 };
 
 namespace reader_event {
@@ -39,6 +47,7 @@ namespace reader_event {
 // after the CRLF of the line that announced it. Feed it to parse_command().
 struct Command {
   std::string text;
+  std::vector<SpooledLiteral> spooled;  // parse_command's third argument
 };
 // A literal was announced and fits. Synchronizing: the reader waits for
 // accept_literal() (send "+ Ready" first) or refuse_literal() (send a tagged
@@ -106,6 +115,8 @@ class CommandReader {
   std::size_t scan_ = 0;  // where the search for LF resumes
   State state_ = State::line;
   std::string current_;                 // the command so far
+  std::vector<SpooledLiteral> spooled_;  // its spooled literals
+  bool spooling_ = false;               // the literal being read goes to spooled_.back()
   std::uint64_t command_octets_ = 0;    // counted against command_limit()
   std::uint64_t literal_remaining_ = 0;
   std::string tag_;

@@ -7,8 +7,13 @@
 
 namespace tern::smtp {
 
-DataReader::DataReader(Framing framing, std::uint64_t max_size)
-    : framing_(framing), max_size_(max_size) {}
+DataReader::DataReader(Framing framing, std::uint64_t max_size, SpoolOptions spool)
+    : framing_(framing), max_size_(max_size), message_(std::move(spool)) {}
+
+Spool DataReader::take_message() {
+  message_.finish();
+  return std::move(message_);
+}
 
 std::size_t DataReader::consume(std::string_view bytes) {
   std::size_t i = 0;
@@ -43,6 +48,7 @@ DataReader::Problem DataReader::problem() const {
   if (too_big_) return Problem::too_big;
   if (bare_line_break_) return Problem::bare_line_break;
   if (line_too_long_) return Problem::line_too_long;
+  if (message_.failed()) return Problem::no_storage;
   return Problem::none;
 }
 
@@ -108,7 +114,7 @@ void DataReader::emit_span(std::string_view span) {
   if (too_big_) return;
   if (size_ > max_size_) {
     too_big_ = true;
-    std::string().swap(message_);  // what would be refused is not kept
+    message_.discard();  // what would be refused is not kept
     return;
   }
   message_.append(span);

@@ -15,22 +15,28 @@
 //    not truncated or folded; the message is refused at its end ("550 5.6.0").
 //  - Past the size limit, octets are counted and dropped (memory stays
 //    bounded) and the message is refused at its end ("552 5.3.4").
+//  - The text goes into a Spool (core/spool.hpp): in memory while small,
+//    past that in a spool file, so a message in flight costs bounded memory
+//    whatever its size. A spool that cannot be written (disk full) refuses
+//    the message at its end with "452 4.3.1".
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "core/spool.hpp"
+
 namespace tern::smtp {
 
 class DataReader {
  public:
   enum class Framing { dot_stuffed, counted };
-  enum class Problem { none, too_big, bare_line_break, line_too_long };
+  enum class Problem { none, too_big, bare_line_break, line_too_long, no_storage };
 
   static constexpr std::size_t max_line_octets = 1000;  // RFC 5321 4.5.3.1.6, CRLF included
 
-  DataReader(Framing framing, std::uint64_t max_size);
+  DataReader(Framing framing, std::uint64_t max_size, SpoolOptions spool = {});
 
   // Takes bytes of message text. With dot_stuffed framing it stops right
   // after the terminating CRLF "." CRLF and returns how much it consumed;
@@ -43,7 +49,8 @@ class DataReader {
   bool complete() const { return state_ == State::done; }
   Problem problem() const;
   std::uint64_t size() const { return size_; }  // message octets, counted past the limit too
-  std::string take_message() { return std::move(message_); }
+  // The message text (call once complete).
+  Spool take_message();
 
  private:
   enum class State { line_start, in_line, cr, dot, dot_cr, done };
@@ -57,7 +64,7 @@ class DataReader {
   Framing framing_;
   std::uint64_t max_size_;
   State state_ = State::line_start;
-  std::string message_;
+  Spool message_;
   std::uint64_t size_ = 0;
   std::size_t line_octets_ = 0;
   bool too_big_ = false;

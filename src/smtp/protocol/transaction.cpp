@@ -79,7 +79,7 @@ void ServerProtocol::handle_data(std::string_view arguments) {
   if (!transaction_) return refuse(503, "5.5.1", "Need MAIL command");
   if (transaction_->chunking) return refuse(503, "5.5.1", "DATA cannot follow BDAT in one transaction");
   if (transaction_->recipients.empty()) return refuse(554, "5.5.1", "No valid recipients");
-  transaction_->body.emplace(DataReader::Framing::dot_stuffed, config_.max_message_size);
+  transaction_->body.emplace(DataReader::Framing::dot_stuffed, config_.max_message_size, config_.spool);
   input_ = Input::data;
   reply(354, "", "End data with <CR><LF>.<CR><LF>");
 }
@@ -93,7 +93,7 @@ void ServerProtocol::handle_bdat(std::string_view arguments, std::optional<Refus
   if (!refusal && transaction_->recipients.empty()) refusal = Refusal{554, "5.5.1", "No valid recipients"};
   if (!refusal) {
     transaction_->chunking = true;
-    if (!transaction_->body) transaction_->body.emplace(DataReader::Framing::counted, config_.max_message_size);
+    if (!transaction_->body) transaction_->body.emplace(DataReader::Framing::counted, config_.max_message_size, config_.spool);
   }
   chunk_ = Chunk{parsed->size, parsed->size, parsed->last, std::move(refusal)};
   input_ = Input::chunk;
@@ -125,6 +125,8 @@ void ServerProtocol::finish_message(DataReader& body) {
         return refuse(550, "5.6.0", "Message refused: bare CR or LF found, lines must end with CRLF");
       case DataReader::Problem::line_too_long:
         return refuse(550, "5.6.0", "Message refused: a line is longer than 1000 octets");
+      case DataReader::Problem::no_storage:
+        return refuse(452, "4.3.1", "Insufficient system storage, try again later");
       case DataReader::Problem::none: break;
     }
   }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/address.hpp"
+#include "core/spool.hpp"
 
 namespace tern::smtp {
 
@@ -27,6 +28,7 @@ struct ProtocolConfig {
   std::string hostname;                              // greeting, EHLO, replies
   Mode mode = Mode::smtp;
   std::uint64_t max_message_size = 50ull * 1024 * 1024;
+  SpoolOptions spool;                // where message text beyond a small size goes
   unsigned max_recipients = 100;
   unsigned max_errors = 10;          // error replies before "421" and close
   bool tls_available = false;        // a certificate is loaded: STARTTLS can be offered
@@ -101,10 +103,11 @@ struct Authenticate {
   std::string password;
 };
 // Store the message durably and call delivery_done(). The message is
-// dot-unstuffed, CRLF line endings; trace fields are the session's to add.
+// dot-unstuffed, CRLF line endings, in a spool (memory or a spool file);
+// trace fields are the session's to add.
 struct Deliver {
   Envelope envelope;
-  std::string message;
+  Spool message;
 };
 // Write the held replies, then close the connection.
 struct Close {};

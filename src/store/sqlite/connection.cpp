@@ -71,6 +71,11 @@ void Statement::bind(int index, Blob value) {
   if (rc != SQLITE_OK && bind_status_ == 0) bind_status_ = rc;
 }
 
+void Statement::bind(int index, ZeroBlob value) {
+  int rc = sqlite3_bind_zeroblob64(handle_, index, value.size);
+  if (rc != SQLITE_OK && bind_status_ == 0) bind_status_ = rc;
+}
+
 Result<bool> Statement::step() {
   if (bind_status_ != 0) return owner_->error(bind_status_, "binding parameters");
   int rc = sqlite3_step(handle_);
@@ -185,6 +190,30 @@ Error Connection::error(int result_code, std::string_view context) const {
   // The statement is for the operator's log; the error itself names only the failure.
   log::warn("event=store_statement_failed error={} statement={}", log::kv(message), log::kv(context));
   return make_error(errc_for(extended), "database error: " + message);
+}
+
+Result<void> Connection::write_blob(const char* table, const char* column, std::int64_t rowid, std::string_view bytes,
+                                    std::size_t piece,
+                                    const std::function<void(std::uint64_t, std::uint64_t)>& written) {
+  sqlite3_blob* blob = nullptr;
+  int rc = sqlite3_blob_open(handle_, "main", table, column, rowid, 1, &blob);
+  if (rc != SQLITE_OK) {
+    sqlite3_blob_close(blob);
+    return error(rc, "opening a blob for writing");
+  }
+  for (std::uint64_t offset = 0; offset < bytes.size(); offset += piece) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(piece, bytes.size() - offset));
+    rc = sqlite3_blob_write(blob, bytes.data() + offset, static_cast<int>(n), static_cast<int>(offset));
+    if (rc != SQLITE_OK) {
+      Error failed = error(rc, "writing a blob");
+      sqlite3_blob_close(blob);
+      return failed;
+    }
+    if (written) written(offset, n);
+  }
+  rc = sqlite3_blob_close(blob);
+  if (rc != SQLITE_OK) return error(rc, "closing a blob");
+  return {};
 }
 
 }  // namespace tern::store::sqlite

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,12 @@ struct Blob {
   std::string_view bytes;
 };
 
+// A BLOB of `size` zero octets, written afterwards with Connection::write_blob
+// (SQLite's incremental blob I/O): no copy of the bytes is ever whole in memory.
+struct ZeroBlob {
+  std::uint64_t size = 0;
+};
+
 // One prepared statement borrowed from its connection's cache; handed back
 // (reset, bindings cleared) when destroyed.
 class Statement {
@@ -65,6 +72,7 @@ class Statement {
   void bind(int index, const std::string& value) { bind(index, std::string_view(value)); }
   void bind(int index, const char* value) { bind(index, std::string_view(value)); }
   void bind(int index, Blob value);
+  void bind(int index, ZeroBlob value);
 
   // True while a row is available, false when done.
   Result<bool> step();
@@ -128,6 +136,12 @@ class Connection {
     if (!has_row) return std::optional<std::int64_t>{};
     return std::optional<std::int64_t>{statement.integer(0)};
   }
+
+  // Writes `bytes` into the BLOB `column` of row `rowid` of `table` (made
+  // with ZeroBlob of the same size), `piece` octets at a time; after each
+  // piece, `written(offset, length)` may let go of what was read.
+  Result<void> write_blob(const char* table, const char* column, std::int64_t rowid, std::string_view bytes,
+                          std::size_t piece, const std::function<void(std::uint64_t, std::uint64_t)>& written);
 
   std::int64_t last_insert_id() const;
   std::int64_t changes() const;

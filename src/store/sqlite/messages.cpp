@@ -63,18 +63,36 @@ Result<std::uint64_t> next_modseq(Connection& db, Id mailbox_id) {
 
 Result<Id> insert_message(Connection& db, const NewMessage& message) {
   const MessageMeta& meta = message.meta;
+  const std::string_view bytes = message.bytes();
+  // A large message goes in as a zero blob filled in pieces afterwards, so
+  // that neither SQLite nor tern ever holds a whole copy of it.
+  constexpr std::size_t piece = 256 * 1024;
+  const bool incremental = bytes.size() > piece;
   // The stored size is the size of the stored bytes, whatever the meta says.
-  TERN_TRY(db.execute("INSERT INTO messages (size, internal_date, header_size, date, subject, from_field, sender, "
+  auto insert = [&](auto data) {
+    return db.execute("INSERT INTO messages (size, internal_date, header_size, date, subject, from_field, sender, "
                       "reply_to, to_field, cc, bcc, in_reply_to, message_id_field, data) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                      message.data.size(), message.internal_date != 0 ? message.internal_date : now(),
-                      meta.header_size, meta.date, meta.subject, meta.from, meta.sender, meta.reply_to, meta.to,
-                      meta.cc, meta.bcc, meta.in_reply_to, meta.message_id, Blob{message.data}));
+                      static_cast<std::uint64_t>(bytes.size()),
+                      message.internal_date != 0 ? message.internal_date : now(), meta.header_size, meta.date,
+                      meta.subject, meta.from, meta.sender, meta.reply_to, meta.to, meta.cc, meta.bcc,
+                      meta.in_reply_to, meta.message_id, data);
+  };
+  if (incremental) {
+    TERN_TRY(insert(ZeroBlob{bytes.size()}));
+  } else {
+    TERN_TRY(insert(Blob{bytes}));
+  }
   Id id = db.last_insert_id();
+  if (incremental) {
+    TERN_TRY(db.write_blob("messages", "data", id, bytes, piece, [&](std::uint64_t offset, std::uint64_t length) {
+      if (message.mapped) message.mapped->release(offset, length);
+    }));
+  }
   // Callers prepare the structure off this thread (prepare_message); one that
   // did not gets it computed here, so every message stored has one.
   std::string computed;
-  if (message.structure.empty()) computed = analyze_for_store(message.data);
+  if (message.structure.empty()) computed = analyze_for_store(bytes);
   const std::string& structure = message.structure.empty() ? computed : message.structure;
   TERN_TRY(db.execute("INSERT INTO message_structures (message_id, structure) VALUES (?1, ?2)", id,
                       Blob{structure}));

@@ -242,5 +242,73 @@ TEST(ImapReader, RecognisesLiteralAnnouncements) {
   EXPECT_FALSE(is_idle_done("a DONE\r\n"));
 }
 
+// A large APPEND literal goes to a spool, canonicalized, and the command
+// text keeps only its announcement; parse_command finds it there.
+TEST(ImapReader, LargeAppendLiteralsAreSpooledAndParsed) {
+  ReaderLimits limits;
+  limits.spool_literal_octets = 16;
+  std::string message;
+  for (int i = 0; i < 40; ++i) message += "line " + std::to_string(i) + "\n";  // bare LFs
+  const std::string input = "a1 APPEND INBOX (\\Seen) {" + std::to_string(message.size()) + "+}\r\n" + message +
+                            " {5+}\r\nsmall\r\na2 NOOP\r\n";
+  for (std::size_t piece : {std::size_t{1}, std::size_t{7}, input.size()}) {
+    CommandReader reader(limits);
+    std::vector<reader_event::Command> commands;
+    for (std::size_t at = 0; at < input.size(); at += piece) {
+      reader.feed(std::string_view(input).substr(at, piece));
+      while (auto event = reader.next())
+        if (auto* c = std::get_if<reader_event::Command>(&*event)) commands.push_back(std::move(*c));
+    }
+    ASSERT_EQ(commands.size(), 2u);
+    const reader_event::Command& append = commands[0];
+    ASSERT_EQ(append.spooled.size(), 1u);
+    EXPECT_EQ(append.text, "a1 APPEND INBOX (\\Seen) {" + std::to_string(message.size()) +
+                               "+}\r\n {5+}\r\nsmall\r\n");
+    std::string canonical;
+    for (int i = 0; i < 40; ++i) canonical += "line " + std::to_string(i) + "\r\n";
+    EXPECT_EQ(append.spooled[0].spool->read_all().value(), canonical);
+
+    auto parsed = parse_command(append.text, {}, append.spooled);
+    ASSERT_TRUE(std::holds_alternative<Command>(parsed)) << std::get<ParseError>(parsed).reason;
+    const auto& body = std::get<command::Append>(std::get<Command>(parsed).body);
+    ASSERT_EQ(body.messages.size(), 2u);
+    ASSERT_TRUE(body.messages[0].spooled);
+    EXPECT_EQ(body.messages[0].size(), canonical.size());
+    EXPECT_EQ(body.messages[0].flags, std::vector<std::string>{"\\Seen"});
+    EXPECT_FALSE(body.messages[1].spooled);
+    EXPECT_EQ(body.messages[1].data, "small");
+  }
+}
+
+TEST(ImapReader, ASpooledLiteralWhereAStringBelongsIsRefused) {
+  ReaderLimits limits;
+  limits.spool_literal_octets = 16;
+  const std::string name(40, 'n');
+  const std::string input = "a1 APPEND {40+}\r\n" + name + " {3+}\r\nabc\r\n";
+  CommandReader reader(limits);
+  reader.feed(input);
+  std::vector<reader_event::Command> commands;
+  while (auto event = reader.next())
+    if (auto* c = std::get_if<reader_event::Command>(&*event)) commands.push_back(std::move(*c));
+  ASSERT_EQ(commands.size(), 1u);
+  ASSERT_EQ(commands[0].spooled.size(), 1u);
+  auto parsed = parse_command(commands[0].text, {}, commands[0].spooled);
+  ASSERT_TRUE(std::holds_alternative<ParseError>(parsed));
+  EXPECT_EQ(std::get<ParseError>(parsed).reason, "APPEND: literal too large here");
+}
+
+TEST(ImapReader, OtherCommandsAndSmallLiteralsAreNeverSpooled) {
+  ReaderLimits limits;
+  limits.spool_literal_octets = 4;
+  CommandReader reader(limits);
+  reader.feed("a1 LOGIN {10+}\r\nalice@x.te {6+}\r\nsecret\r\na2 APPEND INBOX {3+}\r\nabc\r\n");
+  std::vector<reader_event::Command> commands;
+  while (auto event = reader.next())
+    if (auto* c = std::get_if<reader_event::Command>(&*event)) commands.push_back(std::move(*c));
+  ASSERT_EQ(commands.size(), 2u);
+  EXPECT_TRUE(commands[0].spooled.empty());
+  EXPECT_TRUE(commands[1].spooled.empty());
+}
+
 }  // namespace
 }  // namespace tern::imap

@@ -19,14 +19,14 @@ TEST(SmtpDataReader, EndsAtCrlfDotCrlfAndUnstuffs) {
   EXPECT_TRUE(r.complete());
   EXPECT_EQ(input.substr(used), "NOOP\r\n");
   EXPECT_EQ(r.problem(), Problem::none);
-  EXPECT_EQ(r.take_message(), "a\r\n.b\r\nc\r\n..\r\n");
+  EXPECT_EQ(r.take_message().read_all().value(), "a\r\n.b\r\nc\r\n..\r\n");
 }
 
 TEST(SmtpDataReader, ImmediateEndIsAnEmptyMessage) {
   DataReader r(Framing::dot_stuffed, 1000);
   EXPECT_EQ(r.consume(".\r\n"), 3u);
   EXPECT_TRUE(r.complete());
-  EXPECT_EQ(r.take_message(), "");
+  EXPECT_EQ(r.take_message().read_all().value(), "");
 }
 
 TEST(SmtpDataReader, ByteByByteGivesTheSameMessage) {
@@ -37,7 +37,7 @@ TEST(SmtpDataReader, ByteByByteGivesTheSameMessage) {
     EXPECT_EQ(r.consume(input.substr(i, 1)), 1u);
   }
   EXPECT_TRUE(r.complete());
-  EXPECT_EQ(r.take_message(), "Subject: x\r\n\r\n.\r\nline\r\n");
+  EXPECT_EQ(r.take_message().read_all().value(), "Subject: x\r\n\r\n.\r\nline\r\n");
 }
 
 // Each payload contains a bogus end-of-data followed by a smuggled command;
@@ -92,7 +92,9 @@ TEST(SmtpDataReader, SizeLimitDropsTheTextButReadsToTheEnd) {
   EXPECT_TRUE(r.complete());
   EXPECT_EQ(r.problem(), Problem::too_big);
   EXPECT_EQ(r.size(), 18u);
-  EXPECT_EQ(r.take_message(), "");
+  Spool dropped = r.take_message();
+  EXPECT_TRUE(dropped.discarded());
+  EXPECT_FALSE(dropped.read_all());
   DataReader exact(Framing::dot_stuffed, 10);
   exact.consume("01234567\r\n.\r\n");
   EXPECT_EQ(exact.problem(), Problem::none);
@@ -106,7 +108,7 @@ TEST(SmtpDataReader, CountedFramingKeepsDotsAndEndsOnlyWhenTold) {
   r.end_of_chunks();
   EXPECT_TRUE(r.complete());
   EXPECT_EQ(r.problem(), Problem::none);
-  EXPECT_EQ(r.take_message(), "a\r\n.\r\n..b\r\n");
+  EXPECT_EQ(r.take_message().read_all().value(), "a\r\n.\r\n..b\r\n");
 }
 
 TEST(SmtpDataReader, CountedFramingFlagsATrailingBareCr) {
@@ -122,7 +124,7 @@ TEST(SmtpDataReader, RandomSplitsGiveTheSameResult) {
   input += ".\r\n";
   DataReader reference(Framing::dot_stuffed, 100000);
   reference.consume(input);
-  const std::string expected = reference.take_message();
+  const std::string expected = reference.take_message().read_all().value();
   std::mt19937 random(7);
   for (int round = 0; round < 50; ++round) {
     DataReader r(Framing::dot_stuffed, 100000);
@@ -134,7 +136,7 @@ TEST(SmtpDataReader, RandomSplitsGiveTheSameResult) {
       at += n;
     }
     ASSERT_TRUE(r.complete());
-    EXPECT_EQ(r.take_message(), expected);
+    EXPECT_EQ(r.take_message().read_all().value(), expected);
   }
 }
 

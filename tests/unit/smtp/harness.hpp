@@ -20,6 +20,12 @@ inline ProtocolConfig default_config(Mode mode = Mode::smtp) {
   return config;
 }
 
+// A delivered message with its text read back from the spool.
+struct Delivered {
+  Envelope envelope;
+  std::string message;
+};
+
 struct Harness {
   explicit Harness(ProtocolConfig config = default_config(), Connection connection = {"192.0.2.7", "client.example.net", {}},
                    bool start = true)
@@ -54,7 +60,8 @@ struct Harness {
       protocol.auth_result(auth->username == "alice@example.test" && auth->password == "secret",
                            auth->username);
     } else if (auto* deliver = std::get_if<action::Deliver>(&action)) {
-      delivered.push_back(std::move(*deliver));
+      auto text = deliver->message.read_all();
+      delivered.push_back(Delivered{std::move(deliver->envelope), text ? std::move(*text) : "<unreadable spool>"});
       protocol.delivery_done(delivery_outcome);
     } else if (auto* sender = std::get_if<action::CheckSender>(&action)) {
       sender_checks.push_back(*sender);
@@ -91,7 +98,7 @@ struct Harness {
         return c.address.str() == c.auth_user ? SenderVerdict::accept : SenderVerdict::not_owned;
       };
   std::vector<action::Authenticate> auths;
-  std::vector<action::Deliver> delivered;
+  std::vector<Delivered> delivered;
   int tls_starts = 0;
   int closes = 0;
   bool complete_tls = true;
