@@ -84,6 +84,17 @@ class Session final : public CoreHandler {
       co_return true;
     }
     if (auto* load = std::get_if<action::LoadMessage>(&action)) {
+      if (load->length != 0) {
+        // A piece of a large message (RETR in pieces), straight from the store.
+        auto piece = co_await env_.store.read_message_part(load->message_id, load->offset, load->length);
+        if (!piece)
+          log::error("session={} event=store_error op=read_message_part uid={} error={}", id_, load->uid,
+                     log::kv(piece.error().message));
+        else if (load->offset == 0)
+          log::debug("session={} event=retrieve uid={} pieces=true", id_, load->uid);
+        core_->message_loaded(std::move(piece));
+        co_return true;
+      }
       auto message = co_await read_message(load->message_id, load->uid);
       if (!message)
         log::error("session={} event=store_error op=read_message uid={} error={}", id_, load->uid,

@@ -24,6 +24,13 @@ Task<std::vector<MessageForFetch>> Store::messages_for_fetch(std::vector<Id> mes
   co_return out;
 }
 
+Task<std::string> Store::read_message_part(Id message_id, std::uint64_t offset, std::size_t length) {
+  auto data = co_await read_message(message_id);
+  if (!data) co_return std::move(data).error();
+  if (offset >= data->size()) co_return std::string();
+  co_return data->substr(static_cast<std::size_t>(offset), length);
+}
+
 Task<std::vector<std::optional<std::string>>> Store::message_headers(std::vector<Id> message_ids) {
   std::vector<std::optional<std::string>> out;
   out.reserve(message_ids.size());

@@ -88,6 +88,11 @@ class Store {
   // Entries in UID order.
   virtual Task<std::vector<MailEntry>> list_entries(Id mailbox_id) = 0;
   virtual Task<std::string> read_message(Id message_id) = 0;
+  // Up to `length` octets of a stored message from `offset` (fewer at its
+  // end, none past it): large messages are sent (POP3 RETR, IMAP FETCH of the
+  // whole text) a bounded piece at a time. The default reads the whole
+  // message and cuts it.
+  virtual Task<std::string> read_message_part(Id message_id, std::uint64_t offset, std::size_t length);
   virtual Task<MessageMeta> message_meta(Id message_id) = 0;
   // The serialized mime::MessageStructure of a stored message (computed now
   // for messages stored before schema version 3).

@@ -6,6 +6,7 @@ bytes flow; the bounds are generous (far below what buffering would cost) so
 that the test holds under sanitizers too."""
 import hashlib
 import os
+import poplib
 import resource
 import selectors
 import socket
@@ -228,6 +229,16 @@ class MemoryBounds(unittest.TestCase):
         self.assertEqual(len(stored), 10)
         digests = {hashlib.sha256(m[m.index(b"Subject: large"):]).hexdigest() for m in stored}
         self.assertEqual(digests, {hashlib.sha256(b).hexdigest() for b in bodies})
+        # POP3 sends a large message a piece at a time from the store: poplib gets it whole.
+        pop = poplib.POP3("127.0.0.1", self.tern.ports["pop3"], timeout=60)
+        self.addCleanup(pop.close)
+        pop.user("big@example.test")
+        pop.pass_("big-pw")
+        for n in (1, 10):
+            response, lines, octets = pop.retr(n)
+            self.assertEqual(response, b"+OK %d octets" % len(stored[n - 1]))
+            self.assertEqual(b"\r\n".join(lines) + b"\r\n", stored[n - 1])
+        pop.quit()
         spool = os.path.join(self.tern.root, "data", "spool")
         self.assertEqual(os.listdir(spool) if os.path.isdir(spool) else [], [])
 

@@ -219,7 +219,11 @@ void ServerProtocol::handle_retr(std::string_view arguments) {
   const MaildropEntry* entry = message_argument(arguments);
   if (!entry) return;
   top_lines_.reset();
-  out_.push_back(action::LoadMessage{entry->message_id, entry->uid});
+  // A large message comes in pieces (the +OK then gives its stored size).
+  const std::size_t length =
+      entry->size > config_.piece_octets ? static_cast<std::size_t>(config_.piece_octets) : 0;
+  loading_ = detail::Loading{entry->message_id, entry->uid, entry->size, length};
+  out_.push_back(action::LoadMessage{entry->message_id, entry->uid, 0, length});
   awaiting_ = Awaiting::message;
 }
 
@@ -231,6 +235,7 @@ void ServerProtocol::handle_top(std::string_view arguments) {
   const MaildropEntry* entry = message_argument(arguments.substr(0, space));
   if (!entry) return;
   top_lines_ = *lines;
+  loading_ = detail::Loading{entry->message_id, entry->uid, entry->size, 0};
   out_.push_back(action::LoadMessage{entry->message_id, entry->uid});
   awaiting_ = Awaiting::message;
 }

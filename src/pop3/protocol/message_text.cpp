@@ -43,12 +43,27 @@ std::uint64_t normalized_size(std::string_view message) {
 }
 
 StuffedText::StuffedText(std::string message, std::size_t end)
-    : message_(std::move(message)), end_(std::min(end, message_.size())) {}
+    : message_(std::move(message)), end_(std::min(end, message_.size())) {
+  loaded_ = total_ = message_.size();
+}
+
+StuffedText::StuffedText(std::string first_piece, InPieces whole)
+    : message_(std::move(first_piece)), end_(message_.size()), loaded_(message_.size()), total_(whole.total) {}
+
+void StuffedText::add(std::string piece) {
+  if (piece.empty()) total_ = loaded_;  // nothing more will come
+  loaded_ += piece.size();
+  message_.erase(0, pos_);
+  pos_ = 0;
+  message_ += piece;
+  end_ = message_.size();
+}
 
 void StuffedText::write_some(std::string& out, std::size_t budget) {
   if (finished_) return;
   const std::size_t limit = out.size() + budget;
   while (pos_ < end_ && out.size() < limit) {
+    if (loaded_ < total_ && carry() == 1) return;  // is this CR the first of a CRLF? the next piece tells
     const char c = message_[pos_];
     if (line_start_ && c == '.') out += '.';  // RFC 1939 3: byte-stuff the termination octet
     if (c == '\r') {
@@ -70,7 +85,7 @@ void StuffedText::write_some(std::string& out, std::size_t budget) {
       line_start_ = false;
     }
   }
-  if (pos_ < end_) return;
+  if (pos_ < end_ || loaded_ < total_) return;
   if (!line_start_) out += "\r\n";
   out += ".\r\n";
   finished_ = true;

@@ -41,7 +41,7 @@ void ServerProtocol::feed(std::string_view bytes) {
 }
 
 std::optional<Action> ServerProtocol::next() {
-  if (out_.empty() && stream_) produce_piece();
+  if (out_.empty() && stream_ && awaiting_ == Awaiting::nothing) produce_piece();
   if (out_.empty()) return std::nullopt;
   Action action = std::move(out_.front());
   out_.pop_front();
@@ -111,8 +111,16 @@ void ServerProtocol::produce_piece() {
   std::string piece;
   bool done = false;
   if (stream_->kind == Stream::Kind::message) {
-    stream_->text->write_some(piece, output_piece);
-    done = stream_->text->done();
+    StuffedText& text = *stream_->text;
+    if (text.wants_more()) {
+      // The next piece of a large message (RETR in pieces).
+      out_.push_back(action::LoadMessage{stream_->message_id, stream_->uid, text.loaded(),
+                                         static_cast<std::size_t>(config_.piece_octets)});
+      awaiting_ = Awaiting::message;
+      return;
+    }
+    text.write_some(piece, output_piece);
+    done = text.done();
   } else {
     const bool ids = stream_->kind == Stream::Kind::unique_ids;
     const std::size_t count = maildrop_.entries.size();
@@ -170,6 +178,18 @@ void ServerProtocol::login_refused(LoginRefusal reason) {
 
 void ServerProtocol::message_loaded(Result<std::string> message) {
   if (!expect(Awaiting::message, "message_loaded")) return;
+  if (stream_ && stream_->kind == Stream::Kind::message) {
+    // A further piece. The "+OK" has gone out: a failure now can only end
+    // the connection, so that the client never takes a cut text for whole.
+    if (!message) {
+      out_.push_back(action::Close{});
+      state_ = State::closed;
+      stream_.reset();
+      return;
+    }
+    stream_->text->add(std::move(*message));
+    return;
+  }
   const std::optional<std::uint64_t> top = top_lines_;
   top_lines_.reset();
   if (!message) {
@@ -181,13 +201,22 @@ void ServerProtocol::message_loaded(Result<std::string> message) {
     return;
   }
   std::string text = std::move(*message);
+  stream_.emplace();
+  stream_->kind = Stream::Kind::message;
+  if (loading_->length != 0) {
+    // The first piece of a large message. The store keeps CRLF line
+    // endings, so its stored size is what the client receives.
+    ok(std::to_string(loading_->size) + " octets");
+    stream_->message_id = loading_->message_id;
+    stream_->uid = loading_->uid;
+    stream_->text.emplace(std::move(text), StuffedText::InPieces{loading_->size});
+    return;
+  }
   const std::size_t end = top ? top_end(text, *top) : text.size();
   if (top)
     ok("Top of message follows");
   else
     ok(std::to_string(normalized_size(std::string_view(text).substr(0, end))) + " octets");
-  stream_.emplace();
-  stream_->kind = Stream::Kind::message;
   stream_->text.emplace(std::move(text), end);
 }
 

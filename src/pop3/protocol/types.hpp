@@ -25,6 +25,9 @@ struct ProtocolConfig {
   bool tls_available = false;         // a certificate is loaded: STLS can be offered
   bool allow_plaintext_auth = false;  // logins without TLS (loopback only, DESIGN.md rule 3)
   unsigned max_errors = 10;           // bad commands before the connection is closed
+  // RETR of a message larger than this reads and sends it a piece of this
+  // size at a time, so that a large message is never whole in memory.
+  std::uint64_t piece_octets = 1024 * 1024;
 };
 
 struct TlsInfo {
@@ -72,10 +75,13 @@ struct Authenticate {
   std::string username;
   std::string password;
 };
-// Read the message and call message_loaded().
+// Read the message (or, when `length` is not 0, up to `length` octets of
+// it from `offset`) and call message_loaded().
 struct LoadMessage {
   std::int64_t message_id = 0;
   std::uint32_t uid = 0;
+  std::uint64_t offset = 0;
+  std::size_t length = 0;  // 0: the whole message
 };
 // RFC 1939 6 (UPDATE state): remove these UIDs from the INBOX durably, then
 // call update_done().

@@ -216,4 +216,28 @@ Result<void> Connection::write_blob(const char* table, const char* column, std::
   return {};
 }
 
+Result<std::string> Connection::read_blob(const char* table, const char* column, std::int64_t rowid,
+                                          std::uint64_t offset, std::size_t length) {
+  sqlite3_blob* blob = nullptr;
+  int rc = sqlite3_blob_open(handle_, "main", table, column, rowid, 0, &blob);
+  if (rc != SQLITE_OK) {
+    sqlite3_blob_close(blob);
+    if (rc == SQLITE_ERROR) return make_error(Errc::not_found, fmt::format("{} {} does not exist", table, rowid));
+    return error(rc, "opening a blob for reading");
+  }
+  const auto size = static_cast<std::uint64_t>(sqlite3_blob_bytes(blob));
+  std::string out;
+  if (offset < size) {
+    out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(length, size - offset)));
+    rc = sqlite3_blob_read(blob, out.data(), static_cast<int>(out.size()), static_cast<int>(offset));
+    if (rc != SQLITE_OK) {
+      Error failed = error(rc, "reading a blob");
+      sqlite3_blob_close(blob);
+      return failed;
+    }
+  }
+  sqlite3_blob_close(blob);
+  return out;
+}
+
 }  // namespace tern::store::sqlite

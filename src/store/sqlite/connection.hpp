@@ -143,6 +143,12 @@ class Connection {
   Result<void> write_blob(const char* table, const char* column, std::int64_t rowid, std::string_view bytes,
                           std::size_t piece, const std::function<void(std::uint64_t, std::uint64_t)>& written);
 
+  // Up to `length` octets of the BLOB `column` of row `rowid` from
+  // `offset`, through incremental blob I/O (the rest of the row is not
+  // read). Errc::not_found when the row does not exist.
+  Result<std::string> read_blob(const char* table, const char* column, std::int64_t rowid, std::uint64_t offset,
+                                std::size_t length);
+
   std::int64_t last_insert_id() const;
   std::int64_t changes() const;
   // False once a failure inside a transaction made SQLite roll it back.

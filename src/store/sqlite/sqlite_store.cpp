@@ -213,6 +213,12 @@ Task<std::string> SqliteStore::read_message(Id message_id) {
   return read<std::string>([message_id](Connection& db) { return ops::read_message(db, message_id); });
 }
 
+Task<std::string> SqliteStore::read_message_part(Id message_id, std::uint64_t offset, std::size_t length) {
+  return read<std::string>([message_id, offset, length](Connection& db) {
+    return db.read_blob("messages", "data", message_id, offset, length);
+  });
+}
+
 Task<MessageMeta> SqliteStore::message_meta(Id message_id) {
   return read<MessageMeta>([message_id](Connection& db) { return ops::message_meta(db, message_id); });
 }

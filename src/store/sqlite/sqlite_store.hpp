@@ -58,6 +58,7 @@ class SqliteStore final : public Store {
                          std::vector<std::string> keywords) override;
   Task<std::vector<MailEntry>> list_entries(Id mailbox_id) override;
   Task<std::string> read_message(Id message_id) override;
+  Task<std::string> read_message_part(Id message_id, std::uint64_t offset, std::size_t length) override;
   Task<MessageMeta> message_meta(Id message_id) override;
   Task<std::string> message_structure(Id message_id) override;
   Task<MessageForFetch> message_for_fetch(Id message_id) override;

@@ -79,9 +79,15 @@ struct Harness {
       else protocol.login_refused(LoginRefusal::bad_credentials);
     } else if (auto* load = std::get_if<action::LoadMessage>(&action)) {
       loads.push_back(load->uid);
+      if (load->length != 0) piece_loads.push_back(load->offset);
       auto it = messages.find(load->message_id);
-      if (it == messages.end()) protocol.message_loaded(make_error(Errc::not_found, "gone"));
-      else protocol.message_loaded(it->second);
+      if (it == messages.end() || (load->offset != 0 && fail_later_pieces))
+        protocol.message_loaded(make_error(Errc::not_found, "gone"));
+      else if (load->length != 0)
+        protocol.message_loaded(load->offset < it->second.size() ? it->second.substr(load->offset, load->length)
+                                                                 : std::string());
+      else
+        protocol.message_loaded(it->second);
     } else if (auto* expunge = std::get_if<action::Expunge>(&action)) {
       expunged.push_back(expunge->uids);
       protocol.update_done(expunge_outcome);
@@ -104,6 +110,8 @@ struct Harness {
 
   ServerProtocol protocol;
   Maildrop maildrop = sample_maildrop();
+  std::vector<std::uint64_t> piece_loads;  // offsets of the pieces asked for
+  bool fail_later_pieces = false;
   std::map<std::int64_t, std::string> messages;
   std::string output;
   std::vector<std::string> pieces;

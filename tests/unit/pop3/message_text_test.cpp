@@ -51,5 +51,22 @@ TEST(Pop3MessageText, TopEnd) {
   EXPECT_EQ(top_end("\r\nbody", 0), 2u);
 }
 
+TEST(Pop3MessageText, PiecesGiveTheSameTextAsTheWhole) {
+  const std::string message = "a\r\n.b\r\r\n\r\n.\r\nc\rd\ne\r";
+  const std::string expected = stuffed(message, message.size());
+  for (std::size_t piece = 1; piece <= message.size(); ++piece) {
+    StuffedText text(message.substr(0, piece), StuffedText::InPieces{message.size()});
+    std::string out;
+    while (!text.done()) {
+      if (text.wants_more()) {
+        text.add(message.substr(text.loaded(), piece));
+        continue;
+      }
+      text.write_some(out, 3);
+    }
+    EXPECT_EQ(out, expected) << "pieces of " << piece;
+  }
+}
+
 }  // namespace
 }  // namespace tern::pop3

@@ -54,6 +54,46 @@ TEST(Pop3Scale, LargeMessageComesInPieces) {
   EXPECT_TRUE(out.ends_with("..line 19999\r\n.\r\n+OK\r\n"));
 }
 
+// A message larger than piece_octets is read from the store a piece at a
+// time; what the client gets is the same as from the whole message, however
+// the pieces cut CRLFs and dotted lines.
+TEST(Pop3Scale, LargeMessageIsReadInPieces) {
+  std::string big = "Subject: big\r\n\r\n";
+  for (int i = 0; i < 3000; ++i) big += (i % 3 == 0 ? ".dot " : "line ") + std::to_string(i) + "\r\n";
+  StuffedText whole(big, big.size());
+  std::string expected;
+  while (!whole.done()) whole.write_some(expected, 1 << 20);
+  for (std::uint64_t piece : {97u, 1000u, 4096u}) {
+    ProtocolConfig config = testing::default_config(Mode::pop3, true);
+    config.piece_octets = piece;
+    Harness h(config);
+    h.messages[104] = big;
+    h.maildrop.entries[0].size = big.size();
+    h.login();
+    h.take();
+    h.feed("RETR 1\r\nNOOP\r\n");
+    const std::string out = h.take();
+    EXPECT_EQ(out, "+OK " + std::to_string(big.size()) + " octets\r\n" + expected + "+OK\r\n") << piece;
+    EXPECT_EQ(h.piece_loads.size(), (big.size() + piece - 1) / piece) << piece;
+    EXPECT_EQ(h.piece_loads.front(), 0u);
+  }
+}
+
+TEST(Pop3Scale, AFailedLaterPieceEndsTheConnection) {
+  ProtocolConfig config = testing::default_config(Mode::pop3, true);
+  config.piece_octets = 10;
+  Harness h(config);
+  h.fail_later_pieces = true;
+  h.login();
+  h.take();
+  h.feed("RETR 1\r\n");
+  const std::string out = h.take();
+  EXPECT_TRUE(out.starts_with("+OK 30 octets\r\n")) << out;
+  EXPECT_EQ(out.find("\r\n.\r\n"), std::string::npos);  // never a terminator after a cut text
+  EXPECT_EQ(h.closes, 1);
+  EXPECT_TRUE(h.protocol.closed());
+}
+
 TEST(Pop3MaildropLock, OneHolderPerAccount) {
   auto first = MaildropLock::acquire(42);
   ASSERT_TRUE(first);

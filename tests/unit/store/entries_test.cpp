@@ -164,6 +164,50 @@ TEST_P(StoreTest, PreparedMessagesAreStoredCanonicalWithTheirStructure) {
   EXPECT_EQ(defaults, headers);
 }
 
+// A large message arrives mapped from a spool file (prepare_spooled), is
+// written in pieces, and reads back whole and in parts.
+TEST_P(StoreTest, SpooledMessagesAreStoredAndReadInParts) {
+  auto [alice, bob] = add_example_accounts();
+  (void)bob;
+  Id inbox = mailbox_id(alice.id, "INBOX");
+  TempDir dir;
+  SpoolOptions options;
+  options.dir = std::filesystem::path(dir.path()) / "spool";
+  Spool spool(options);
+  std::string body = "Subject: large\r\nContent-Type: text/plain\r\n\r\n";
+  for (int i = 0; i < 60000; ++i) body += "line " + std::to_string(i) + " of a large message\r\n";
+  spool.append(body);
+  spool.finish();
+  ASSERT_TRUE(spool.spilled());
+  const std::string trace = "Received: from x by y; Mon, 7 Dec 2026 10:00:00 +0000\r\n";
+  auto prepared = prepare_spooled(trace, spool, 1700000000);
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  ASSERT_TRUE(prepared->mapped);
+  EXPECT_EQ(prepared->meta.subject, "large");
+  const Placement placed = must(store().append(inbox, std::move(*prepared), 0, {}));
+  const auto entries = must(store().list_entries(inbox));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].uid, placed.uid);
+  const std::string expected = trace + body;
+  EXPECT_EQ(entries[0].size, expected.size());
+  const Id message = entries[0].message_id;
+  EXPECT_TRUE(must(store().read_message(message)) == expected);
+  std::string pieces;
+  for (std::uint64_t offset = 0;; offset += 300000) {
+    std::string piece = must(store().read_message_part(message, offset, 300000));
+    if (piece.empty()) break;
+    pieces += piece;
+  }
+  EXPECT_TRUE(pieces == expected);
+  EXPECT_EQ(must(store().read_message_part(message, 10, 5)), expected.substr(10, 5));
+  EXPECT_EQ(must(store().read_message_part(message, expected.size() + 10, 5)), "");
+  EXPECT_EQ(must_fail(store().read_message_part(message + 1000, 0, 5)).code, Errc::not_found);
+  const auto structure = mime::deserialize(must(store().message_structure(message)));
+  ASSERT_TRUE(structure);
+  EXPECT_EQ(structure->size, expected.size());
+  EXPECT_EQ(structure->parts.front().body_offset, expected.find("\r\n\r\n") + 4);
+}
+
 TEST_P(StoreTest, HubFiresForEveryCommittedChangeOfTheMailbox) {
   auto [alice, bob] = add_example_accounts();
   Id inbox = mailbox_id(alice.id, "INBOX");
