@@ -1,6 +1,8 @@
 // FETCH responses. See fetch_response.hpp.
 #include "imap/fetch_response.hpp"
 
+#include <algorithm>
+
 #include <ctime>
 
 #include "imap/protocol/response.hpp"
@@ -54,7 +56,43 @@ std::string_view body_of(std::string_view data, const mime::MessageStructure& s)
   return data.substr(p.body_offset, std::min<std::uint64_t>(p.body_size, data.size() - p.body_offset));
 }
 
+// The octets a section names, as a range of the stored message; nullopt
+// for HEADER.FIELDS (not a range) or a part that does not exist.
+struct Range {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+std::optional<Range> section_range(const mime::MessageStructure& s, const mime::SectionSpec& spec) {
+  using Text = mime::SectionSpec::Text;
+  auto index = mime::resolve_part(s.parts, spec.path);
+  if (!index) return std::nullopt;
+  const mime::PartInfo* p = &s.parts[*index];
+  switch (spec.text) {
+    case Text::none:
+      if (spec.path.empty()) return Range{0, s.size};
+      return Range{p->body_offset, p->body_size};
+    case Text::mime: return Range{p->header_offset, p->header_size};
+    case Text::header:
+    case Text::text:
+      if (!spec.path.empty() && p->kind == mime::PartKind::message) p = &s.parts[*index + 1];
+      if (spec.text == Text::header) return Range{p->header_offset, p->header_size};
+      return Range{p->body_offset, p->body_size};
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace
+
+bool streamable(const std::vector<FetchItem>& items) {
+  using Text = mime::SectionSpec::Text;
+  for (const FetchItem& item : items) {
+    if (item.kind == Kind::binary || item.kind == Kind::binary_size) return false;
+    if (item.kind == Kind::body_section && !item.section.path.empty() &&
+        (item.section.text == Text::header_fields || item.section.text == Text::header_fields_not))
+      return false;
+  }
+  return true;
+}
 
 FetchNeeds fetch_needs(const std::vector<FetchItem>& items) {
   FetchNeeds needs;
@@ -127,6 +165,18 @@ FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& 
   const mime::MessageStructure* s = in.structure;
   static const mime::MessageStructure empty_structure{};
   if (!s) s = &empty_structure;
+  // A literal of the message's octets [offset, offset + length) of a
+  // streamed message: copied when `data` holds them, spliced otherwise.
+  auto literal_range = [&](Range range, bool replace_nul) {
+    if (range.offset + range.length <= in.data.size()) {
+      std::string copy(in.data.substr(static_cast<std::size_t>(range.offset), static_cast<std::size_t>(range.length)));
+      if (replace_nul) std::replace(copy.begin(), copy.end(), '\0', static_cast<char>(0x80));
+      append_literal(body, copy, false);
+      return;
+    }
+    body += "{" + std::to_string(range.length) + "}\r\n";
+    result.splices.push_back(Splice{body.size(), range.offset, range.length, replace_nul});
+  };
   for (const FetchItem& item : items) {
     switch (item.kind) {
       case Kind::uid:
@@ -170,6 +220,10 @@ FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& 
       case Kind::rfc822:
         item_sep();
         body += "RFC822 ";
+        if (in.streamed) {
+          literal_range(Range{0, s->size}, false);
+          break;
+        }
         append_literal(body, in.data, false);
         break;
       case Kind::rfc822_header:
@@ -180,11 +234,30 @@ FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& 
       case Kind::rfc822_text:
         item_sep();
         body += "RFC822.TEXT ";
+        if (in.streamed) {
+          if (!s->parts.empty()) literal_range(Range{s->parts[0].body_offset, s->parts[0].body_size}, false);
+          else body += "\"\"";
+          break;
+        }
         append_literal(body, body_of(in.data, *s), false);
         break;
       case Kind::body_section: {
         item_sep();
         body += "BODY[" + format_section(item.section) + "]";
+        if (in.streamed) {
+          if (auto range = section_range(*s, item.section)) {
+            if (item.partial) {
+              body += "<" + std::to_string(item.partial->first) + ">";
+              const std::uint64_t start = std::min<std::uint64_t>(item.partial->first, range->length);
+              range->offset += start;
+              range->length = std::min<std::uint64_t>(item.partial->second, range->length - start);
+            }
+            body += ' ';
+            literal_range(*range, true);
+            break;
+          }
+          // HEADER.FIELDS of the top-level header: `data` holds that header.
+        }
         auto section = mime::fetch_section(in.data, s->parts, item.section);
         if (!section) {
           if (item.partial) body += "<" + std::to_string(item.partial->first) + ">";
@@ -249,7 +322,10 @@ FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& 
     item_sep();
     body += "MODSEQ (" + std::to_string(entry.modseq) + ")";
   }
-  result.response = "* " + std::to_string(in.seq) + " FETCH (" + body + ")\r\n";
+  result.response = "* " + std::to_string(in.seq) + " FETCH (";
+  for (Splice& splice : result.splices) splice.at += result.response.size();
+  result.response += body;
+  result.response += ")\r\n";
   return result;
 }
 

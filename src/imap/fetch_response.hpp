@@ -33,12 +33,32 @@ struct FetchInput {
   bool add_modseq = false;  // CONDSTORE enabled: MODSEQ in every FETCH response
   bool utf8 = false;        // UTF8=ACCEPT enabled
   bool recent = false;      // IMAP4rev1: \Recent among the FLAGS of a recent entry
+  // A large message sent without holding it: `data` has only its first
+  // octets (at least the top-level header), and each literal whose bytes lie
+  // beyond comes out as a Splice for the caller to fill from the store.
+  bool streamed = false;
+};
+
+// Octets of the message that belong at `at` in the response (after the
+// literal's "{n}\r\n"): [offset, offset + length) of the stored message,
+// with NUL octets sent as 0x80 when `replace_nul` (as fetch_section does).
+struct Splice {
+  std::size_t at = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  bool replace_nul = false;
 };
 
 struct FetchOutput {
-  std::string response;    // "* 3 FETCH (...)\r\n"
+  std::string response;    // "* 3 FETCH (...)\r\n", without the spliced octets
   std::string error_code;  // "UNKNOWN-CTE" or "PARSE" when a BINARY item could not decode (and was left out)
+  std::vector<Splice> splices;  // in response order (FetchInput::streamed only)
 };
+
+// Whether every item can be answered for a streamed message: all but BINARY
+// (decoded whole) and HEADER.FIELDS of an embedded message (its header is
+// not at the top) are byte ranges of the stored message.
+bool streamable(const std::vector<FetchItem>& items);
 
 FetchOutput render_fetch(const std::vector<FetchItem>& items, const FetchInput& input);
 

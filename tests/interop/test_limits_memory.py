@@ -5,6 +5,7 @@ was sent. tern's resident size (/proc/PID/status VmRSS) is sampled while the
 bytes flow; the bounds are generous (far below what buffering would cost) so
 that the test holds under sanitizers too."""
 import hashlib
+import imaplib
 import os
 import poplib
 import resource
@@ -239,6 +240,15 @@ class MemoryBounds(unittest.TestCase):
             self.assertEqual(response, b"+OK %d octets" % len(stored[n - 1]))
             self.assertEqual(b"\r\n".join(lines) + b"\r\n", stored[n - 1])
         pop.quit()
+        # IMAP sends it a piece at a time too (FETCH BODY.PEEK[] and a partial beyond the header).
+        imap_client = imaplib.IMAP4("127.0.0.1", self.tern.ports["imap"], timeout=60)
+        imap_client.login("big@example.test", "big-pw")
+        imap_client.select("INBOX", readonly=True)
+        typ, data = imap_client.uid("FETCH", "10", "(BODY.PEEK[] BODY.PEEK[]<5000000.64>)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data[0][1], stored[9])
+        self.assertEqual(data[1][1], stored[9][5000000:5000064])
+        imap_client.logout()
         spool = os.path.join(self.tern.root, "data", "spool")
         self.assertEqual(os.listdir(spool) if os.path.isdir(spool) else [], [])
 
