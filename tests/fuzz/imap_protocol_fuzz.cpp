@@ -42,6 +42,7 @@ std::vector<std::string> run(std::string_view input, std::uint8_t flags, std::si
   limits.max_literal_octets = 512;
   limits.max_append_literal_octets = 4096;
   limits.max_command_octets = 2048;
+  limits.spool_literal_octets = 64;  // APPEND literals past 64 octets go to a spool (in memory here)
   CommandReader reader(limits);
   std::vector<std::string> events;
   unsigned decision = flags;
@@ -52,7 +53,8 @@ std::vector<std::string> run(std::string_view input, std::uint8_t flags, std::si
         check(text.ends_with("\r\n"));
         check(text.size() <= limits.max_command_octets + limits.max_append_literal_octets);
         events.push_back("C" + text);
-        auto parsed = parse_command(text);
+        for (const SpooledLiteral& spooled : command->spooled) check(spooled.offset <= text.size() && spooled.spool);
+        auto parsed = parse_command(text, {}, command->spooled);
         if (auto* c = std::get_if<Command>(&parsed)) {
           check(!c->tag.empty() && !c->name.empty());
           if (auto* login = std::get_if<command::Login>(&c->body)) {
