@@ -28,7 +28,7 @@ std::string_view header_section(std::string_view message) {
   return message.substr(0, end + 4);
 }
 
-std::string build_notice(const Notice& notice, std::string_view original_message) {
+std::string build_notice(const Notice& notice, std::string_view original_message, bool original_complete) {
   const std::string boundary = fmt::format("=_tern_{}", notice.unique);
   std::string out;
   out += fmt::format("From: Mail Delivery System <MAILER-DAEMON@{}>\r\n", notice.hostname);
@@ -83,7 +83,7 @@ std::string build_notice(const Notice& notice, std::string_view original_message
 
   // 3: the original (RFC 3462 / RFC 6522 3).
   const std::string original = strip_return_path(original_message);
-  if (notice.return_full && !notice.delayed) {
+  if (notice.return_full && !notice.delayed && original_complete) {
     out += fmt::format("--{}\r\nContent-Type: message/rfc822\r\nContent-Description: Undelivered Message\r\n\r\n",
                        boundary);
     out += original;

@@ -38,7 +38,9 @@ struct Notice {
 };
 
 // The whole notice, CRLF line endings, ready to store.
-std::string build_notice(const Notice& notice, std::string_view original_message);
+// `original_complete` false: `original_message` is only the header section
+// of a large message, and only headers are returned whatever RET says.
+std::string build_notice(const Notice& notice, std::string_view original_message, bool original_complete = true);
 
 // The header section of a message (up to and including the empty line, or all of it).
 std::string_view header_section(std::string_view message);

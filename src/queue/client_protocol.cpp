@@ -191,21 +191,35 @@ std::string strip_return_path(std::string_view message) {
 }
 
 std::string data_text(std::string_view stored_message) {
-  std::string message = strip_return_path(stored_message);
+  const std::string message = strip_return_path(stored_message);
   std::string out;
   out.reserve(message.size() + message.size() / 64 + 8);
-  bool line_start = true;
-  for (char c : message) {
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n';
-  }
-  if (!out.empty() && !(out.size() >= 2 && out[out.size() - 2] == '\r' && out.back() == '\n')) {
-    if (out.back() == '\r') out += '\n';
-    else out += "\r\n";
-  }
-  out += ".\r\n";
+  DataStuffer stuffer;
+  stuffer.feed(message, out);
+  stuffer.finish(out);
   return out;
+}
+
+void DataStuffer::feed(std::string_view text, std::string& out) {
+  // Whole lines at a time: only an octet after LF may need doubling.
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (line_start_ && text[pos] == '.') out += '.';
+    const std::size_t lf = text.find('\n', pos);
+    const std::size_t end = lf == std::string_view::npos ? text.size() : lf + 1;
+    out.append(text, pos, end - pos);
+    line_start_ = lf != std::string_view::npos;
+    pos = end;
+  }
+  if (text.size() >= 2) before_last_ = text[text.size() - 2];
+  else if (!text.empty()) before_last_ = last_;
+  if (!text.empty()) last_ = text.back();
+  any_ = any_ || !text.empty();
+}
+
+void DataStuffer::finish(std::string& out) {
+  if (any_ && !(before_last_ == '\r' && last_ == '\n')) out += last_ == '\r' ? "\n" : "\r\n";
+  out += ".\r\n";
 }
 
 }  // namespace tern::queue

@@ -76,6 +76,22 @@ std::string auth_plain_command(std::string_view user, std::string_view password)
 // terminating ".\r\n".
 std::string data_text(std::string_view stored_message);
 
+// data_text's dot-stuffing a piece at a time, for a message sent without
+// holding it: feed() the text (Return-Path: already removed) in any pieces,
+// then finish(); the octets are those data_text gives for the whole.
+class DataStuffer {
+ public:
+  void feed(std::string_view text, std::string& out);
+  // A missing final CRLF, then the terminating ".\r\n".
+  void finish(std::string& out);
+
+ private:
+  bool line_start_ = true;
+  bool any_ = false;      // some text was fed
+  char last_ = 0;         // the last two octets fed
+  char before_last_ = 0;
+};
+
 // The message with every Return-Path: field of its header section removed.
 std::string strip_return_path(std::string_view message);
 

@@ -121,6 +121,26 @@ asio::awaitable<void> Scheduler::loop() {
   }
 }
 
+asio::awaitable<Result<std::shared_ptr<const OutboundMessage>>> Scheduler::load_outbound(store::Id message_id) {
+  auto meta = co_await store_.message_meta(message_id);
+  if (!meta) co_return std::move(meta).error();
+  auto out = std::make_shared<OutboundMessage>();
+  out->size = meta->size;
+  const bool small = meta->size <= outbound_piece;
+  // A small message is read whole; of a large one, only the header section now.
+  Result<std::string> head;
+  if (small) head = co_await store_.read_message(message_id);
+  else head = co_await store_.read_message_part(message_id, 0, static_cast<std::size_t>(meta->header_size));
+  if (!head) co_return std::move(head).error();
+  out->rest_offset = small ? meta->size : std::min<std::uint64_t>(meta->header_size, meta->size);
+  out->head = strip_return_path(*head);
+  store::Store* store = &store_;
+  out->read_part = [store, message_id](std::uint64_t offset, std::size_t length) {
+    return store->read_message_part(message_id, offset, length);
+  };
+  co_return std::shared_ptr<const OutboundMessage>(std::move(out));
+}
+
 asio::awaitable<void> Scheduler::deliver_entry(store::QueueEntry entry) {
   auto self = shared_from_this();
   struct Done {
@@ -128,15 +148,15 @@ asio::awaitable<void> Scheduler::deliver_entry(store::QueueEntry entry) {
     ~Done() { --counter; }
   } done{in_flight_};
   try {
-    auto data = co_await store_.read_message(entry.message_id);
+    auto loaded = co_await load_outbound(entry.message_id);
     std::vector<RecipientOutcome> outcomes(entry.spec.recipients.size());
-    std::shared_ptr<const std::string> message;
-    if (!data) {
-      log::error("event=queue_error op=read_message queue_id={} error={}", entry.id, log::kv(data.error().message));
-      for (auto& o : outcomes) o = RecipientOutcome{Verdict::transient, "4.3.0", "X-tern; " + data.error().message, {}};
-      message = std::make_shared<const std::string>();
+    std::shared_ptr<const OutboundMessage> message;
+    if (!loaded) {
+      log::error("event=queue_error op=read_message queue_id={} error={}", entry.id, log::kv(loaded.error().message));
+      for (auto& o : outcomes) o = RecipientOutcome{Verdict::transient, "4.3.0", "X-tern; " + loaded.error().message, {}};
+      message = std::make_shared<const OutboundMessage>();
     } else {
-      message = std::make_shared<const std::string>(std::move(*data));
+      message = std::move(*loaded);
       // Pending recipients grouped by domain, one transaction per domain.
       std::map<std::string, std::vector<std::size_t>> by_domain;
       for (std::size_t i = 0; i < entry.spec.recipients.size(); ++i)
@@ -186,7 +206,7 @@ void Scheduler::track(std::shared_ptr<net::Connection> connection) {
 
 asio::awaitable<std::vector<RecipientOutcome>> Scheduler::deliver_domain(
     const std::string& domain, const store::OutboundSpec& spec, std::vector<store::QueueRecipient> recipients,
-    std::shared_ptr<const std::string> message) {
+    std::shared_ptr<const OutboundMessage> message) {
   auto self = shared_from_this();
   const std::size_t count = recipients.size();
   auto everyone = [count](Verdict verdict, std::string status, std::string text) {
@@ -268,7 +288,7 @@ asio::awaitable<std::vector<RecipientOutcome>> Scheduler::deliver_domain(
 asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const store::QueueEntry& entry, bool delayed,
                                                                        const std::vector<std::size_t>& indices,
                                                                        const std::vector<RecipientOutcome>& outcomes,
-                                                                       const std::string& message) {
+                                                                       const OutboundMessage& message) {
   const auto now = unix_now();
   Notice notice;
   notice.delayed = delayed;
@@ -285,7 +305,9 @@ asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const sto
     const auto& o = outcomes[i];
     notice.recipients.push_back(NoticeRecipient{r.address, r.orcpt, o.status, o.remote_mta, o.diagnostic});
   }
-  std::string text = build_notice(notice, message);
+  // The original whole only when it was read whole (it is small); of a
+  // large one its header section (RFC 3461 allows returning less).
+  std::string text = build_notice(notice, message.head, message.whole());
 
   auto sender = address::parse(entry.spec.sender, address::ParseOptions{.allow_utf8 = true});
   if (!sender) {
@@ -309,7 +331,7 @@ asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const sto
 }
 
 asio::awaitable<void> Scheduler::record(const store::QueueEntry& entry, const std::vector<RecipientOutcome>& outcomes,
-                                        std::shared_ptr<const std::string> message) {
+                                        std::shared_ptr<const OutboundMessage> message) {
   const auto now = unix_now();
   AttemptDecision decision = decide_attempt(entry, outcomes, config_.queue, now);
   store::QueueAttempt& attempt = decision.attempt;

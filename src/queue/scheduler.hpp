@@ -55,16 +55,19 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
 
   asio::awaitable<void> loop();
   asio::awaitable<void> deliver_entry(store::QueueEntry entry);
+  // The message as the client sends it (smtp_client.hpp), a large one
+  // without its body.
+  asio::awaitable<Result<std::shared_ptr<const OutboundMessage>>> load_outbound(store::Id message_id);
   asio::awaitable<std::vector<RecipientOutcome>> deliver_domain(const std::string& domain,
                                                                 const store::OutboundSpec& spec,
                                                                 std::vector<store::QueueRecipient> recipients,
-                                                                std::shared_ptr<const std::string> message);
+                                                                std::shared_ptr<const OutboundMessage> message);
   asio::awaitable<void> record(const store::QueueEntry& entry, const std::vector<RecipientOutcome>& outcomes,
-                               std::shared_ptr<const std::string> message);
+                               std::shared_ptr<const OutboundMessage> message);
   asio::awaitable<std::optional<store::Delivery>> make_notice(const store::QueueEntry& entry, bool delayed,
                                                               const std::vector<std::size_t>& indices,
                                                               const std::vector<RecipientOutcome>& outcomes,
-                                                              const std::string& message);
+                                                              const OutboundMessage& message);
   asio::awaitable<void> acquire(const std::string& destination);
   void release(const std::string& destination);
   void track(std::shared_ptr<net::Connection> connection);

@@ -20,7 +20,7 @@ using std::chrono::seconds;
 class ClientSession {
  public:
   ClientSession(const ClientOptions& options, std::string server_name, const store::OutboundSpec& spec,
-                std::vector<store::QueueRecipient> recipients, std::shared_ptr<const std::string> message)
+                std::vector<store::QueueRecipient> recipients, std::shared_ptr<const OutboundMessage> message)
       : options_(options),
         server_name_(std::move(server_name)),
         spec_(spec),
@@ -250,19 +250,43 @@ class ClientSession {
       reusable_ = true;
       co_return;
     }
-    const std::string data = data_text(*message_);
-    if (caps_.size && *caps_.size > 0 && message_->size() > *caps_.size) {  // RFC 1870 6.1
+    if (caps_.size && *caps_.size > 0 && message_->size > *caps_.size) {  // RFC 1870 6.1
       all(local_outcome(Verdict::permanent, "5.3.4",
-                        fmt::format("the message ({} octets) exceeds the limit of {} ({} octets)", message_->size(),
+                        fmt::format("the message ({} octets) exceeds the limit of {} ({} octets)", message_->size,
                                     server_name_, *caps_.size)));
       reusable_ = true;
       co_return;
     }
-    co_await mail_transaction(data);
+    co_await mail_transaction();
   }
 
-  asio::awaitable<void> mail_transaction(const std::string& data) {
-    const std::string mail = mail_command(spec_, message_->size(), caps_);
+  // The message text after the 354: the head, then the rest of a large
+  // message a piece at a time, dot-stuffed on the way, then ".".
+  asio::awaitable<bool> send_data() {
+    DataStuffer stuffer;
+    std::string out;
+    stuffer.feed(message_->head, out);
+    for (std::uint64_t offset = message_->rest_offset; offset < message_->size;) {
+      if (!co_await send(out, std::max(options_.timeouts.data_block, seconds(static_cast<long>(out.size() / 8192)))))
+        co_return false;
+      out.clear();
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(outbound_piece, message_->size - offset));
+      auto piece = co_await message_->read_part(offset, want);
+      if (!piece || piece->size() != want) {
+        if (piece) error_ = "the stored message is shorter than its size";
+        else error_ = "cannot read the message: " + piece.error().message;
+        connection_->close();  // without the final dot the server keeps nothing
+        co_return false;
+      }
+      stuffer.feed(*piece, out);
+      offset += want;
+    }
+    stuffer.finish(out);
+    co_return co_await send(out, std::max(options_.timeouts.data_block, seconds(static_cast<long>(out.size() / 8192))));
+  }
+
+  asio::awaitable<void> mail_transaction() {
+    const std::string mail = mail_command(spec_, message_->size, caps_);
     std::vector<std::string> rcpts;
     for (const auto& r : recipients_) rcpts.push_back(rcpt_command(r, caps_));
     const bool pipelined = caps_.pipelining;
@@ -312,8 +336,7 @@ class ClientSession {
       reusable_ = true;
       co_return;
     }
-    if (!co_await send(data, std::max(options_.timeouts.data_block,
-                                      seconds(static_cast<long>(data.size() / 8192))))) co_return fail_undecided();
+    if (!co_await send_data()) co_return fail_undecided();
     auto final_reply = co_await read_reply(options_.timeouts.data_end);
     if (!final_reply) co_return fail_undecided();
     all_undecided(remote_outcome(*final_reply));
@@ -334,7 +357,7 @@ class ClientSession {
   std::string server_name_;
   const store::OutboundSpec& spec_;
   std::vector<store::QueueRecipient> recipients_;
-  std::shared_ptr<const std::string> message_;
+  std::shared_ptr<const OutboundMessage> message_;
   std::shared_ptr<net::Connection> connection_;
   ReplyReader reader_;
   Capabilities caps_;
@@ -350,7 +373,7 @@ class ClientSession {
 asio::awaitable<TransactionResult> send_message(const ClientOptions& options, asio::ip::tcp::endpoint endpoint,
                                                 std::string server_name, const store::OutboundSpec& spec,
                                                 std::vector<store::QueueRecipient> recipients,
-                                                std::shared_ptr<const std::string> message) {
+                                                std::shared_ptr<const OutboundMessage> message) {
   auto session = std::make_shared<ClientSession>(options, std::move(server_name), spec, std::move(recipients),
                                                  std::move(message));
   session->endpoint_ = endpoint;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/result.hpp"
 #include "net/connection.hpp"
 #include "queue/client_protocol.hpp"
 #include "store/types.hpp"
@@ -93,11 +94,29 @@ struct TransactionResult {
   std::vector<RecipientOutcome> recipients;  // one per recipient given, in order
 };
 
-// Delivers `data` (the stored message) to the recipients over one connection.
+// A queued message as the client sends it, without holding a large one:
+// `head` is the whole stored message when it is small, else its header
+// section, Return-Path: removed either way (RFC 5321 4.4); the stored
+// octets from `rest_offset` to `size` are read a piece at a time through
+// `read_part` (Store::read_message_part).
+struct OutboundMessage {
+  std::uint64_t size = 0;  // octets stored: what SIZE= announces
+  std::string head;
+  std::uint64_t rest_offset = 0;
+  std::function<asio::awaitable<Result<std::string>>(std::uint64_t offset, std::size_t length)> read_part;
+  bool whole() const { return rest_offset >= size; }
+};
+
+// Octets read and sent per piece of a large message.
+inline constexpr std::size_t outbound_piece = 1024 * 1024;
+
+// Delivers the message to the recipients over one connection. A piece that
+// cannot be read mid-DATA drops the connection (the server then discards
+// the transaction) and the recipients stay undecided (a transient failure).
 // `server_name` is the host name that led to `endpoint` (SNI, Remote-MTA).
 asio::awaitable<TransactionResult> send_message(const ClientOptions& options, asio::ip::tcp::endpoint endpoint,
                                                 std::string server_name, const store::OutboundSpec& spec,
                                                 std::vector<store::QueueRecipient> recipients,
-                                                std::shared_ptr<const std::string> message);
+                                                std::shared_ptr<const OutboundMessage> message);
 
 }  // namespace tern::queue

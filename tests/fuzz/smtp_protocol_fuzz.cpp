@@ -82,7 +82,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         else protocol.auth_result(auth->password == "secret", auth->username);
       } else if (auto* deliver = std::get_if<action::Deliver>(&*action)) {
         check(!deliver->envelope.recipients.empty());
-        check_message(deliver->message, config.max_message_size);
+        auto text = deliver->message.read_all();  // the spool, in memory here (no spool directory)
+        check(text.ok() && !deliver->message.spilled());
+        check_message(*text, config.max_message_size);
         if (deliver->message.size() % 7 == 3)
           protocol.delivery_done(tern::make_error(tern::Errc::unavailable, "busy"));
         else

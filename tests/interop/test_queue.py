@@ -254,6 +254,20 @@ class QueueTest(unittest.TestCase):
         self.assertEqual(b.mailbox_counts("bob@b.example")["INBOX"], 1)
         self.assertEqual(a.mailbox_counts("alice@a.example")["INBOX"], 1)
 
+    def test_large_message_is_relayed_a_piece_at_a_time(self):
+        # Over 1 MiB, the queue reads the stored message in pieces and dot-stuffs them on the way.
+        a = self.make_tern("a.example", "127.0.0.2")
+        b = self.make_tern("b.example", "127.0.0.3", users=("bob",))
+        body = "".join((".dot %d\r\n" if i % 5 == 0 else "line %d of a large message\r\n") % i
+                       for i in range(100000))
+        self.submit(a, "alice@a.example", ["bob@b.example"], "large relay", body=body)
+        self.assertEqual(b.wait_for_messages("bob@b.example", 1, timeout=60), 1, self.diagnostics())
+        stored = messages(b, "bob@b.example")[0]
+        self.assertGreater(len(stored), 2 * 1024 * 1024)
+        self.assertTrue(stored.endswith(b"\r\n\r\n" + body.encode()), self.diagnostics())
+        self.assertEqual(header_of(stored).count(b"Return-Path:"), 1, "A's stored Return-Path must not travel")
+        self.wait_for_queue_empty(a)
+
     def test_special_use_names_are_asked_of_the_configured_server(self):
         # A lab, or a company's private zones: with [dns] servers configured, mail for names
         # under test., home.arpa. and invalid. is routed by what those servers answer.

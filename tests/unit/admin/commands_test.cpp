@@ -5,6 +5,8 @@
 #include "admin/commands.hpp"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <unistd.h>
 
 #include <ctime>
@@ -315,11 +317,18 @@ TEST_F(AdminCommands, QueueEmpty) {
             "0 queue entries scheduled for delivery now\n");
 }
 
+// The store's clock (system_clock): time() reads a coarser clock that can
+// lag it by a tick across a second boundary.
+store::UnixTime system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 TEST_F(AdminCommands, QueueListAndShow) {
-  const auto before = static_cast<store::UnixTime>(std::time(nullptr));
+  const auto before = system_now();
   store::Id id = enqueue("alice@example.test", {"bob@remote.example", "carol@remote.example"});
   ASSERT_GT(id, 0);
-  const auto after = static_cast<store::UnixTime>(std::time(nullptr));
+  const auto after = system_now();
   auto entry = run_blocking(store_->queue_get(id));
   ASSERT_TRUE(entry && *entry);
   EXPECT_GE((*entry)->created, before);

@@ -166,5 +166,16 @@ TEST(HeaderSection, UpToTheEmptyLine) {
   EXPECT_EQ(header_section(""), "");
 }
 
+TEST(Bounce, AnIncompleteOriginalIsReturnedAsHeadersEvenWithRetFull) {
+  Notice n = failure_notice();
+  n.return_full = true;
+  const std::string header = "Subject: large\r\nFrom: <a@b.example>\r\n\r\n";
+  const std::string text = build_notice(n, header, false);
+  EXPECT_NE(text.find("Content-Type: text/rfc822-headers"), std::string::npos);
+  EXPECT_EQ(text.find("Content-Type: message/rfc822"), std::string::npos);
+  EXPECT_NE(text.find("Subject: large\r\n"), std::string::npos);
+  EXPECT_NE(build_notice(n, header + "body\r\n", true).find("Content-Type: message/rfc822"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tern::queue

@@ -116,5 +116,22 @@ TEST(DataText, StripsReturnPathDotStuffsAndTerminates) {
   EXPECT_EQ(strip_return_path("return-path:\r\n <x@y>\r\nA: b\r\n\r\nbody"), "A: b\r\n\r\nbody");
 }
 
+TEST(QueueDataStuffer, PiecesGiveWhatDataTextGivesForTheWhole) {
+  const std::vector<std::string> messages = {
+      "", ".", "\r", "a", ".a\r\n..b\r\n.\r\nc", "x\r\n.\r\n.", "line\r\n", "\n.\n.", "a\r\nb\r",
+      std::string("nul\0", 4)};
+  for (const std::string& message : messages) {
+    const std::string expected = data_text(message);
+    for (std::size_t piece = 1; piece <= message.size() + 1; ++piece) {
+      DataStuffer stuffer;
+      std::string out;
+      for (std::size_t at = 0; at < message.size(); at += piece)
+        stuffer.feed(std::string_view(message).substr(at, piece), out);
+      stuffer.finish(out);
+      EXPECT_EQ(out, expected) << "message " << ::testing::PrintToString(message) << " pieces of " << piece;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tern::queue
