@@ -87,6 +87,7 @@ class Session final : public session::Handler, public Channel {
   void on_timeout() override { ctx_.bye("autologout; idle for too long"); }
   void on_session_timeout() override { ctx_.bye("session time limit reached"); }
   void on_shutdown() override { ctx_.bye("server shutting down"); }
+  void on_evicted() override { ctx_.bye("[UNAVAILABLE] too many connections, idle ones are closed; try again later"); }
 
  private:
   // Handles everything the reader has; false ends the session (BYE queued).

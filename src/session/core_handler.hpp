@@ -54,6 +54,7 @@ class CoreHandler : public Handler {
   void on_timeout() override { core_->timed_out(); }
   void on_session_timeout() override { core_->timed_out(); }
   void on_shutdown() override { core_->shutting_down(); }
+  void on_evicted() override { core_->evicted(); }
 
  protected:
   // Performs an action of the protocol's own; false ends the session.

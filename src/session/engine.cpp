@@ -59,7 +59,7 @@ asio::awaitable<void> Engine::run(Handler& handler) {
     if (connection_->evicted()) {
       log::info("session={} event=evicted peer={} reason=\"connection slots full\"", id_,
                 connection_->peer_address());
-      handler.on_timeout();
+      handler.on_evicted();
       continue;
     }
     const auto now = std::chrono::steady_clock::now();

@@ -67,6 +67,8 @@ class Handler {
   virtual void on_timeout() = 0;
   virtual void on_session_timeout() = 0;
   virtual void on_shutdown() = 0;
+  // A newcomer took this idle connection's slot (server/slots.hpp).
+  virtual void on_evicted() = 0;
   // The client went away.
   virtual void on_disconnect() {}
 };

@@ -131,9 +131,10 @@ class ConnectionLimits(unittest.TestCase):
         time.sleep(0.2)  # every session is back waiting for a command
         # The newcomer is served at once ...
         self.assertTrue(first_line(self.tern.ports["smtp"], source="127.0.0.4").startswith("220 "))
-        # ... and the oldest idle connection got the timeout goodbye and was closed.
+        # ... and the oldest idle connection was told why and closed.
         code, text = oldest.reply()
         self.assertEqual(code, 421, text)
+        self.assertTrue(text.startswith("4.7.0 ") and "Too many connections" in text, text)
         self.assertTrue(oldest.closed(timeout=3))
         for c in others:
             self.assertEqual(c.cmd("NOOP")[0], 250)

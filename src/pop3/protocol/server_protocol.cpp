@@ -242,4 +242,9 @@ void ServerProtocol::shutting_down() {
   close_with(format_err("SYS/TEMP", "Server shutting down"));
 }
 
+void ServerProtocol::evicted() {
+  if (state_ == State::closed) return;
+  close_with(format_err("SYS/TEMP", "Too many connections, idle ones are closed; try again later"));
+}
+
 }  // namespace tern::pop3

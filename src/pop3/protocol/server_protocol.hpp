@@ -114,6 +114,8 @@ class ServerProtocol {
   // autologout timer closes without a response and without the UPDATE state.
   void timed_out();
   void shutting_down();
+  // A newcomer needed this idle connection's slot: "-ERR [SYS/TEMP]" and Close.
+  void evicted();
 
  private:
   enum class Awaiting { nothing, tls, authentication, message, update };

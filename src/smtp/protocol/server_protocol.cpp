@@ -268,4 +268,9 @@ void ServerProtocol::shutting_down() {
   close_with(421, "4.3.2", config_.hostname + " Service shutting down, closing connection");
 }
 
+void ServerProtocol::evicted() {
+  if (closed_) return;
+  close_with(421, "4.7.0", config_.hostname + " Too many connections, idle ones are closed; try again later");
+}
+
 }  // namespace tern::smtp

@@ -108,6 +108,8 @@ class ServerProtocol {
   // The session ends the connection for its own reasons: "421" and Close.
   void timed_out();
   void shutting_down();
+  // A newcomer needed this idle connection's slot: "421 4.7.0" and Close.
+  void evicted();
 
  private:
   enum class Awaiting { nothing, tls, sender, recipient, authentication, delivery };

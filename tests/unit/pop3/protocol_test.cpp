@@ -429,6 +429,17 @@ TEST(Pop3Protocol, ShutdownSaysSysTemp) {
   EXPECT_EQ(h.closes, 1);
 }
 
+TEST(Pop3Protocol, EvictionSaysSysTempAndDeletesNothing) {
+  Harness h;
+  h.feed("USER alice@example.test\r\n");
+  h.take();
+  h.protocol.evicted();
+  h.drain();
+  EXPECT_EQ(h.take(), "-ERR [SYS/TEMP] Too many connections, idle ones are closed; try again later\r\n");
+  EXPECT_TRUE(h.expunged.empty());
+  EXPECT_EQ(h.closes, 1);
+}
+
 TEST(Pop3Protocol, IdleOnlyBetweenCommands) {
   Harness h;
   h.login();

@@ -11,6 +11,7 @@ struct Events {
   int timeouts = 0;
   int session_timeouts = 0;
   int shutdowns = 0;
+  int evictions = 0;
   int disconnects = 0;
   bool started = false;
 };
@@ -64,6 +65,11 @@ class EchoHandler final : public Handler {
   void on_shutdown() override {
     ++events_.shutdowns;
     out_ += "stopping\r\n";
+    closed_ = true;
+  }
+  void on_evicted() override {
+    ++events_.evictions;
+    out_ += "evicted\r\n";
     closed_ = true;
   }
   void on_disconnect() override { ++events_.disconnects; }
@@ -244,8 +250,9 @@ TEST_F(EngineTest, AnEvictedSessionSaysGoodbye) {
   c.run_for(50ms);
   ASSERT_TRUE(c.connection().idle());
   c.connection().evict();
-  EXPECT_EQ(c.run_to_end(), "timeout\r\n");
-  EXPECT_EQ(events_.timeouts, 1);
+  EXPECT_EQ(c.run_to_end(), "evicted\r\n");
+  EXPECT_EQ(events_.evictions, 1);
+  EXPECT_EQ(events_.timeouts, 0);
 }
 
 TEST_F(EngineTest, ShutdownWaitsForTheSessionToBeIdle) {

@@ -333,6 +333,11 @@ TEST(SmtpProtocol, TimeoutAndShutdownClose) {
   b.drain();
   EXPECT_EQ(b.codes().back(), "421");
   EXPECT_EQ(b.closes, 1);
+  Harness c;
+  c.protocol.evicted();
+  c.drain();
+  EXPECT_EQ(c.last(), "421 4.7.0 mail.example.test Too many connections, idle ones are closed; try again later\r\n");
+  EXPECT_EQ(c.closes, 1);
 }
 
 TEST(SmtpProtocol, AnswerNotAskedForIsABug) {
