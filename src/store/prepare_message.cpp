@@ -21,23 +21,16 @@ NewMessage prepare_message(std::string_view raw, UnixTime internal_date) {
 }
 
 Result<NewMessage> prepare_spooled(std::string_view prefix, const Spool& spool, UnixTime internal_date) {
+  // MappedText maps a spool file and copies a spool still in memory.
+  auto mapped = MappedText::map(prefix, spool);
+  if (!mapped) return std::move(mapped).error();
   NewMessage out;
   out.internal_date = internal_date;
-  if (!spool.spilled()) {
-    auto body = spool.read_all();
-    if (!body) return std::move(body).error();
-    out.data.reserve(prefix.size() + body->size());
-    out.data += prefix;
-    out.data += *body;
-  } else {
-    auto mapped = MappedText::map(prefix, spool);
-    if (!mapped) return std::move(mapped).error();
-    out.mapped = std::move(*mapped);
-  }
+  out.mapped = std::move(*mapped);
   const std::string_view bytes = out.bytes();
   out.meta = mime::describe_message(bytes);
   out.structure = analyze_for_store(bytes);
-  if (out.mapped) out.mapped->release(0, bytes.size());
+  out.mapped->release(0, bytes.size());
   return out;
 }
 

@@ -16,14 +16,15 @@ constexpr std::uint64_t stream_octets = 1024 * 1024;  // larger messages are sen
 
 enum class Streamed { sent, not_streamable, failed };
 
-FetchInput input_for(const Context& ctx, const Command& command, const command::Fetch& fetch, std::size_t index,
-                     bool seen_now) {
+// What render_fetch needs besides the message, for the entry at `index`.
+FetchInput input_for(const Context& ctx, const Command& command, const command::Fetch& fetch,
+                     const FetchNeeds& needs, std::size_t index, bool seen_now) {
   FetchInput input;
   input.seq = static_cast<std::uint32_t>(index + 1);
   input.entry = &ctx.view->entries()[index];
   input.add_uid = command.uid;
   input.add_flags = seen_now;
-  input.add_modseq = ctx.condstore && (fetch_needs(fetch.items).modseq || fetch.changed_since);
+  input.add_modseq = ctx.condstore && (needs.modseq || fetch.changed_since);
   input.utf8 = ctx.utf8;
   input.recent = !ctx.rev2;
   return input;
@@ -34,7 +35,7 @@ FetchInput input_for(const Context& ctx, const Command& command, const command::
 // at a time. A store failure after a literal was announced can only end the
 // connection: the client must never take a cut literal for the message.
 asio::awaitable<Streamed> fetch_streamed(Context& ctx, const Command& command, const command::Fetch& fetch,
-                                         std::size_t index, bool seen_now) {
+                                         const FetchNeeds& needs, std::size_t index, bool seen_now) {
   const ViewEntry& entry = ctx.view->entries()[index];
   std::vector<store::Id> ids(1, entry.message_id);
   auto loaded = co_await ctx.env.store.messages_for_fetch(std::move(ids), false);
@@ -56,7 +57,7 @@ asio::awaitable<Streamed> fetch_streamed(Context& ctx, const Command& command, c
     ctx.store_failed(command, header.error());
     co_return Streamed::failed;
   }
-  FetchInput input = input_for(ctx, command, fetch, index, seen_now);
+  FetchInput input = input_for(ctx, command, fetch, needs, index, seen_now);
   input.data = *header;
   input.structure = &*structure;
   input.streamed = true;
@@ -156,7 +157,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
   while (next < targets.size()) {
     if (streams(next)) {
       const std::size_t i = targets[next];
-      const auto streamed = co_await fetch_streamed(ctx, command, fetch, i, seen_now[i]);
+      const auto streamed = co_await fetch_streamed(ctx, command, fetch, needs, i, seen_now[i]);
       if (streamed == Streamed::failed) co_return;
       if (streamed == Streamed::sent) {
         ++next;
@@ -186,15 +187,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::F
     }
     for (std::size_t k = next; k < end; ++k) {
       const std::size_t i = targets[k];
-      const ViewEntry& entry = view.entries()[i];
-      FetchInput input;
-      input.seq = static_cast<std::uint32_t>(i + 1);
-      input.entry = &entry;
-      input.add_uid = command.uid;
-      input.add_flags = seen_now[i];
-      input.add_modseq = ctx.condstore && (needs.modseq || fetch.changed_since);
-      input.utf8 = ctx.utf8;
-      input.recent = !ctx.rev2;
+      FetchInput input = input_for(ctx, command, fetch, needs, i, seen_now[i]);
       std::optional<mime::MessageStructure> structure;
       if (needs.message) {
         const store::MessageForFetch& message = loaded[k - next];

@@ -218,11 +218,10 @@ void ServerProtocol::handle_list(std::string_view arguments, bool unique_ids) {
 void ServerProtocol::handle_retr(std::string_view arguments) {
   const MaildropEntry* entry = message_argument(arguments);
   if (!entry) return;
-  top_lines_.reset();
   // A large message comes in pieces (the +OK then gives its stored size).
   const std::size_t length =
       entry->size > config_.piece_octets ? static_cast<std::size_t>(config_.piece_octets) : 0;
-  loading_ = detail::Loading{entry->message_id, entry->uid, entry->size, length};
+  loading_ = detail::Loading{entry->message_id, entry->uid, entry->size, length, std::nullopt};
   out_.push_back(action::LoadMessage{entry->message_id, entry->uid, 0, length});
   awaiting_ = Awaiting::message;
 }
@@ -234,8 +233,7 @@ void ServerProtocol::handle_top(std::string_view arguments) {
   if (!lines) return refuse("", "Syntax: TOP message lines");
   const MaildropEntry* entry = message_argument(arguments.substr(0, space));
   if (!entry) return;
-  top_lines_ = *lines;
-  loading_ = detail::Loading{entry->message_id, entry->uid, entry->size, 0};
+  loading_ = detail::Loading{entry->message_id, entry->uid, entry->size, 0, *lines};
   out_.push_back(action::LoadMessage{entry->message_id, entry->uid});
   awaiting_ = Awaiting::message;
 }

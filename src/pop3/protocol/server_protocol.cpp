@@ -114,7 +114,7 @@ void ServerProtocol::produce_piece() {
     StuffedText& text = *stream_->text;
     if (text.wants_more()) {
       // The next piece of a large message (RETR in pieces).
-      out_.push_back(action::LoadMessage{stream_->message_id, stream_->uid, text.loaded(),
+      out_.push_back(action::LoadMessage{loading_->message_id, loading_->uid, text.loaded(),
                                          static_cast<std::size_t>(config_.piece_octets)});
       awaiting_ = Awaiting::message;
       return;
@@ -190,8 +190,7 @@ void ServerProtocol::message_loaded(Result<std::string> message) {
     stream_->text->add(std::move(*message));
     return;
   }
-  const std::optional<std::uint64_t> top = top_lines_;
-  top_lines_.reset();
+  const std::optional<std::uint64_t> top = loading_->top;
   if (!message) {
     if (message.error().code == Errc::not_found)
       reply(format_err("", "Message was removed by another session"));
@@ -207,8 +206,6 @@ void ServerProtocol::message_loaded(Result<std::string> message) {
     // The first piece of a large message. The store keeps CRLF line
     // endings, so its stored size is what the client receives.
     ok(std::to_string(loading_->size) + " octets");
-    stream_->message_id = loading_->message_id;
-    stream_->uid = loading_->uid;
     stream_->text.emplace(std::move(text), StuffedText::InPieces{loading_->size});
     return;
   }

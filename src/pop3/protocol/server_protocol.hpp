@@ -59,16 +59,16 @@ struct Stream {
   enum class Kind { sizes, unique_ids, message } kind = Kind::sizes;
   std::size_t next = 0;  // index of the next entry (listings)
   std::optional<StuffedText> text;
-  std::int64_t message_id = 0;  // a message sent in pieces: where the next comes from
-  std::uint32_t uid = 0;
 };
 
-// The RETR or TOP being loaded.
+// The RETR or TOP being loaded, and for a message sent in pieces, where the
+// next piece comes from.
 struct Loading {
   std::int64_t message_id = 0;
   std::uint32_t uid = 0;
   std::uint64_t size = 0;
-  std::size_t length = 0;  // the first piece's length; 0: whole
+  std::size_t length = 0;              // the first piece's length; 0: whole
+  std::optional<std::uint64_t> top;    // TOP: cut after this many body lines
 };
 }  // namespace detail
 
@@ -174,8 +174,8 @@ class ServerProtocol {
   std::size_t deleted_count_ = 0;
   std::uint64_t total_size_ = 0;
   std::uint64_t deleted_size_ = 0;
-  // The message being loaded: whole (RETR) or cut after this many body lines (TOP).
-  std::optional<std::uint64_t> top_lines_;
+  // The message being loaded or sent: whole (RETR), in pieces (a large
+  // RETR) or cut after some body lines (TOP).
   std::optional<detail::Loading> loading_;
   std::size_t deleted_on_quit_ = 0;
 };
