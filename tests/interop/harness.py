@@ -2,6 +2,7 @@
 the CLI, and a running `tern serve` that is stopped (and checked to exit 0)
 at the end."""
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -29,7 +30,38 @@ def count_closed_by_server(sockets, within):
     return closed
 
 
+_handed_out = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
+    """A loopback port that nothing listens on, chosen outside the kernel's
+    ephemeral range: a port the kernel handed out (bind to 0) can be taken
+    again as the local port of any outgoing connection of the tests running
+    in parallel before tern binds it, and tern's listen then fails."""
+    low, high = _ephemeral_range()
+    candidates = [(10000, low - 1)] if low > 12000 else [(high + 1, 65535)]
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    for _ in range(1000):
+        first, last = candidates[0]
+        port = rng.randint(first, last)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
