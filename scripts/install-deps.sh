@@ -19,6 +19,7 @@ packages=(
   libunbound-dev libevent-dev
   python3 openssl sqlite3 swaks libnet-ssleay-perl libio-socket-ssl-perl postfix dnsmasq-base fetchmail getmail6
   isync mutt tmux
+  python3-dkim python3-nacl
 )
 
 missing=()
@@ -62,6 +63,8 @@ check_tools() {
   probe "openssl" openssl version
   probe "sqlite3" sqlite3 -version
   probe "python3 with ssl" python3 -c 'import ssl, imaplib, poplib, smtplib'
+  # dkimpy (with PyNaCl for Ed25519) is the DKIM oracle; Debian's Python, as tests/interop/CMakeLists.txt picks it.
+  probe "dkimpy with Ed25519" /usr/bin/python3 -c 'import dkim, nacl.signing'
   if command -v node >/dev/null; then
     probe "node with imapflow" bash -c "cd '$node_dir' && node -e \"require('imapflow')\""
   else

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "admin/commands.hpp"
+#include "admin/dkim.hpp"
 #include "admin/password_input.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
@@ -98,6 +99,18 @@ int main(int argc, char** argv) {
   auto* queue_remove = queue->add_subcommand("remove", "remove a queued message");
   queue_remove->add_option("ID", name)->required();
 
+  std::optional<std::string> dkim_domain;
+  auto* dkim = app.add_subcommand("dkim", "manage the DKIM keys that sign outgoing mail")->require_subcommand(1);
+  auto* dkim_generate = dkim->add_subcommand("generate", "make an Ed25519 and an RSA key pair for a domain");
+  dkim_generate->add_option("DOMAIN", name)->required();
+  auto* dkim_list = dkim->add_subcommand("list", "list the keys (of one domain)");
+  dkim_list->add_option("DOMAIN", dkim_domain);
+  auto* dkim_rotate = dkim->add_subcommand("rotate", "replace a domain's keys, in two steps (see docs/operations.md)");
+  dkim_rotate->add_option("DOMAIN", name)->required();
+
+  auto* dns = app.add_subcommand("dns", "print the DNS records to publish for a domain");
+  dns->add_option("DOMAIN", name)->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -156,6 +169,10 @@ int main(int argc, char** argv) {
   else if (queue_show->parsed()) code = tern::admin::queue_show(store, name, io);
   else if (queue_retry->parsed()) code = tern::admin::queue_retry(store, queue_id, io);
   else if (queue_remove->parsed()) code = tern::admin::queue_remove(store, name, io);
+  else if (dkim_generate->parsed()) code = tern::admin::dkim_generate(store, name, io);
+  else if (dkim_list->parsed()) code = tern::admin::dkim_list(store, dkim_domain, io);
+  else if (dkim_rotate->parsed()) code = tern::admin::dkim_rotate(store, name, io);
+  else if (dns->parsed()) code = tern::admin::dns_records(store, *config, name, io);
   store.close();
   return code;
 }

@@ -7,18 +7,27 @@
 #include <ctime>
 #include <ostream>
 
+#include "admin/dkim.hpp"
 #include "auth/password.hpp"
 #include "core/address.hpp"
 #include "core/run_blocking.hpp"
 
 namespace tern::admin {
 
-namespace {
-
 int fail(Output io, const Error& error) {
   io.err << "tern: " << error.message << '\n';
   return exit_code_for(error);
 }
+
+Result<std::string> domain_argument(const std::string& name) {
+  auto domain = address::normalize_domain(name);
+  if (!domain) {
+    return make_error(Errc::invalid, fmt::format("invalid domain '{}': {}", name, domain.error().message));
+  }
+  return *domain;
+}
+
+namespace {
 
 template <class T>
 Result<T> run(store::Task<T> task) {
@@ -70,12 +79,13 @@ Result<std::string> hash(const std::string& password) {
 int exit_code_for(const Error& error) { return error.code == Errc::invalid ? 2 : 1; }
 
 int domain_add(store::Store& store, const std::string& name, Output io) {
-  auto domain = address::normalize_domain(name);
-  if (!domain) return fail(io, make_error(Errc::invalid, fmt::format("invalid domain '{}': {}", name, domain.error().message)));
+  auto domain = domain_argument(name);
+  if (!domain) return fail(io, domain.error());
   auto added = run(store.add_domain(*domain));
   if (!added) return fail(io, added.error());
   io.out << "domain " << added->name << " added\n";
-  return 0;
+  // A new domain signs its mail from the start (DESIGN.md: dkim).
+  return dkim_generate(store, added->name, io);
 }
 
 int domain_list(store::Store& store, Output io) {
@@ -86,8 +96,8 @@ int domain_list(store::Store& store, Output io) {
 }
 
 int domain_remove(store::Store& store, const std::string& name, Output io) {
-  auto domain = address::normalize_domain(name);
-  if (!domain) return fail(io, make_error(Errc::invalid, fmt::format("invalid domain '{}': {}", name, domain.error().message)));
+  auto domain = domain_argument(name);
+  if (!domain) return fail(io, domain.error());
   auto removed = run(store.remove_domain(*domain));
   if (!removed) return fail(io, removed.error());
   io.out << "domain " << *domain << " removed\n";

@@ -44,5 +44,10 @@ int queue_remove(store::Store& store, const std::string& id, Output io);
 
 // Exit code for a store error: 2 for invalid input, else 1.
 int exit_code_for(const Error& error);
+// Prints "tern: MESSAGE" to io.err and returns exit_code_for(error).
+int fail(Output io, const Error& error);
+// A domain given on the command line, normalized (lower case, A-labels);
+// Errc::invalid naming what is wrong.
+Result<std::string> domain_argument(const std::string& name);
 
 }  // namespace tern::admin

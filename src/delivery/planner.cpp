@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "mime/header.hpp"
 #include "smtp/protocol/policy.hpp"
 #include "smtp/protocol/trace.hpp"
 #include "store/prepare_message.hpp"
@@ -66,15 +67,32 @@ void submission_fields(const Input& input, Plan& plan) {
   plan.trace += smtp::trace::missing_submission_fields(input.message, input.hostname, input.id, input.now);
 }
 
+void dkim_sign(const Input& input, Plan& plan) {
+  if (input.signers.empty() || plan.empty()) return;
+  std::size_t header_end = mime::header_size(input.message);
+  std::string header = plan.trace;
+  header += input.message.substr(0, header_end);
+  auto fields = dkim::sign_all(header, input.message.substr(header_end), input.signers, input.now);
+  if (!fields) {
+    plan.signing_error = fields.error().message;
+    return;
+  }
+  // Below Return-Path:, which stays the topmost field (RFC 5321 4.4).
+  std::size_t at = 0;
+  if (plan.trace.starts_with("Return-Path:")) at = plan.trace.find("\r\n") + 2;
+  plan.trace.insert(at, *fields);
+}
+
 }  // namespace step
 
 std::span<const NamedStep> standard_steps() {
-  static constexpr std::array<NamedStep, 5> steps{{
+  static constexpr std::array<NamedStep, 6> steps{{
       {"route", step::route},
       {"outbound_envelope", step::outbound_envelope},
       {"return_path", step::return_path},
       {"received", step::received},
       {"submission_fields", step::submission_fields},
+      {"dkim_sign", step::dkim_sign},
   }};
   return steps;
 }

@@ -21,6 +21,10 @@
 //     received           Received: for mail that came over SMTP
 //     submission_fields  Date: and Message-ID: that a message submitted by
 //                        an authenticated client lacks (RFC 6409 8)
+//     dkim_sign          DKIM-Signature: fields (RFC 6376, RFC 8463) by the
+//                        keys the caller chose for the From: domain
+//                        (Input::signers), over the header as it will be
+//                        stored, trace fields included
 //
 // Extending: a filter (SPF, DKIM or DMARC verification, a spam check, Sieve)
 // is one more Step inserted at its place in standard_steps(). A step reads
@@ -42,6 +46,7 @@
 
 #include "core/address.hpp"
 #include "core/spool.hpp"
+#include "mailauth/dkim.hpp"
 #include "smtp/protocol/types.hpp"
 #include "store/types.hpp"
 
@@ -84,11 +89,16 @@ struct Input {
   // plan_delivery leaves delivery.message to the caller, who prepares it
   // from the spool without a copy: store::prepare_spooled(plan.trace, ...).
   const Spool* spool = nullptr;
+  // The keys to sign with (signing.hpp chooses them for the From: domain of
+  // mail from an authenticated user and of tern's own notices); none: the
+  // message goes unsigned.
+  std::vector<dkim::Signer> signers;
 };
 
 struct Plan {
   store::Delivery delivery;   // local targets and outbound spec; the message once planned
   std::string trace;          // the header fields put in front of the message, in order
+  std::string signing_error;  // why the message goes unsigned although it had signers
 
   std::size_t local_count() const { return delivery.local.size(); }
   std::size_t queued_count() const { return delivery.outbound ? delivery.outbound->recipients.size() : 0; }
@@ -107,9 +117,10 @@ void outbound_envelope(const Input& input, Plan& plan);
 void return_path(const Input& input, Plan& plan);
 void received(const Input& input, Plan& plan);
 void submission_fields(const Input& input, Plan& plan);
+void dkim_sign(const Input& input, Plan& plan);
 }  // namespace step
 
-// route, outbound_envelope, return_path, received, submission_fields.
+// route, outbound_envelope, return_path, received, submission_fields, dkim_sign.
 std::span<const NamedStep> standard_steps();
 
 // Runs `steps` in order, then (unless the plan is empty: nobody to deliver

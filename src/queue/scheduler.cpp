@@ -320,8 +320,14 @@ asio::awaitable<std::optional<store::Delivery>> Scheduler::make_notice(const sto
                log::kv(resolution.error().message));
     co_return std::nullopt;
   }
-  auto plan = delivery::plan_delivery(
-      delivery::notice_input(entry.spec.sender, std::move(*resolution), entry.spec.smtputf8, now, text));
+  auto input = delivery::notice_input(entry.spec.sender, std::move(*resolution), entry.spec.smtputf8, now, text);
+  if (options_.signing != nullptr) {
+    auto signers = co_await options_.signing->signers_for(delivery::from_domain(text));
+    input.signers = std::move(signers);
+  }
+  auto plan = delivery::plan_delivery(input);
+  if (!plan.signing_error.empty())
+    log::error("event=dkim_sign_failed queue_id={} error={}", entry.id, log::kv(plan.signing_error));
   if (plan.empty()) {
     log::warn("event=bounce_dropped queue_id={} reason=unknown_local_sender sender={}", entry.id,
               log::kv(entry.spec.sender));

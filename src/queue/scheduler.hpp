@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "delivery/signing.hpp"
 #include "net/connection.hpp"
 #include "queue/decisions.hpp"
 #include "queue/dns.hpp"
@@ -36,6 +37,8 @@ struct SchedulerOptions {
   std::uint32_t per_destination = 4;   // connections at once to one domain (or route)
   std::chrono::seconds lease{3600};    // longer than any one delivery can take
   ClientTimeouts timeouts;
+  // The DKIM keys that sign delivery status notices; when absent, none.
+  delivery::SigningKeys* signing = nullptr;
 };
 
 class Scheduler : public std::enable_shared_from_this<Scheduler> {

@@ -42,7 +42,7 @@ asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
   const session::SessionEnv env{services.config,         protocol,           *services.store,
                                 *services.tls,           *services.authenticator, *services.throttle,
                                 services.stopping,       services.shared_changes.get(),
-                                services.stress};
+                                services.stress,         services.signing.get()};
   switch (protocol) {
     case Protocol::smtp:
     case Protocol::submission:

@@ -81,8 +81,11 @@ Result<void> Server::start() {
   if (!opened) return std::move(opened).error();
   services_->store = std::move(*opened);
   services_->shared_changes = std::make_unique<store::SharedChanges>(*services_->store);
+  services_->signing = std::make_unique<delivery::SigningKeys>(*services_->store);
   if (auto r = init_services(*services_); !r) return r;
-  auto scheduler = queue::Scheduler::create(config_, *services_->store, io_);
+  queue::SchedulerOptions scheduler_options;
+  scheduler_options.signing = services_->signing.get();
+  auto scheduler = queue::Scheduler::create(config_, *services_->store, io_, scheduler_options);
   if (!scheduler) return std::move(scheduler).error();
   scheduler_ = std::move(*scheduler);
   scheduler_->start();
@@ -151,6 +154,7 @@ asio::awaitable<void> Server::watch_signals() {
     auto [ec, signal] = co_await signals_->async_wait(use_tuple);
     if (ec) co_return;
     if (signal == SIGHUP) {
+      services_->signing->reload();
       if (auto r = services_->tls->load(); !r) {
         log::error("event=tls_reload_failed error={}", log::kv(r.error().message));
       } else {

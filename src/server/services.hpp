@@ -8,6 +8,7 @@
 #include "auth/authenticator.hpp"
 #include "auth/throttle.hpp"
 #include "core/config.hpp"
+#include "delivery/signing.hpp"
 #include "net/tls.hpp"
 #include "store/shared_changes.hpp"
 #include "store/store.hpp"
@@ -25,6 +26,7 @@ struct Services {
   const std::atomic<bool>* stress = nullptr;
   // Declared after `store`, so destroyed before it.
   std::unique_ptr<store::SharedChanges> shared_changes;
+  std::unique_ptr<delivery::SigningKeys> signing;  // DKIM keys for outgoing mail
 };
 
 }  // namespace tern::server

@@ -12,6 +12,10 @@
 #include "store/shared_changes.hpp"
 #include "store/store.hpp"
 
+namespace tern::delivery {
+class SigningKeys;  // delivery/signing.hpp, a layer above: sessions that send mail use it
+}
+
 namespace tern::session {
 
 struct SessionEnv {
@@ -28,6 +32,8 @@ struct SessionEnv {
   // Set by the server while its connection slots are under pressure
   // (limits.stress_threshold); when absent, never.
   const std::atomic<bool>* stress = nullptr;
+  // The DKIM keys that sign mail from authenticated users; when absent, none.
+  delivery::SigningKeys* signing = nullptr;
 };
 
 }  // namespace tern::session

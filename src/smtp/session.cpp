@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/spool.hpp"
 #include "delivery/planner.hpp"
+#include "delivery/signing.hpp"
 #include "session/core_handler.hpp"
 #include "session/login.hpp"
 #include "store/prepare_message.hpp"
@@ -176,7 +177,14 @@ class Session final : public CoreHandler {
     }
     input.message = (*body)->view();
     input.spool = &deliver.message;
+    // Mail from an authenticated user is signed with its From: domain's keys.
+    if (env_.signing != nullptr && !input.envelope.auth_user.empty()) {
+      auto signers = co_await env_.signing->signers_for(delivery::from_domain(input.message));
+      input.signers = std::move(signers);
+    }
     delivery::Plan plan = delivery::plan_delivery(input);
+    if (!plan.signing_error.empty())
+      log::error("session={} event=dkim_sign_failed id={} error={}", id_, input.id, log::kv(plan.signing_error));
     body->reset();
     if (!plan.empty()) {
       auto prepared = store::prepare_spooled(plan.trace, deliver.message, input.now);

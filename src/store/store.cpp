@@ -5,6 +5,15 @@
 
 namespace tern::store {
 
+const char* dkim_key_state_name(DkimKeyState state) {
+  switch (state) {
+    case DkimKeyState::pending: return "pending";
+    case DkimKeyState::active: return "active";
+    case DkimKeyState::retired: return "retired";
+  }
+  return "?";
+}
+
 Task<std::vector<MessageForFetch>> Store::messages_for_fetch(std::vector<Id> message_ids, bool with_data) {
   std::vector<MessageForFetch> out;
   out.reserve(message_ids.size());

@@ -31,6 +31,17 @@ class Store {
   virtual Task<std::vector<Domain>> list_domains() = 0;
   virtual Task<std::optional<Domain>> find_domain(std::string name) = 0;
 
+  // ---- DKIM keys ----
+  // The keys of `domain` ("" for every domain), by domain, then selector.
+  virtual Task<std::vector<DkimKey>> list_dkim_keys(std::string domain) = 0;
+  // Errc::not_found when the domain is not ours, Errc::already_exists when
+  // the selector is taken in that domain.
+  virtual Task<DkimKey> add_dkim_key(DkimKey key) = 0;
+  // Rotation's second step, in one transaction: the domain's active keys
+  // retire and its pending keys become active. Errc::not_found when it has
+  // no pending key.
+  virtual Task<void> activate_dkim_keys(std::string domain) = 0;
+
   // ---- accounts ----
   // Creates the account with INBOX, Sent, Drafts, Trash, Junk and Archive.
   // Errc::not_found when the domain is not ours, Errc::already_exists on a duplicate.

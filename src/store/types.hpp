@@ -25,6 +25,25 @@ struct Domain {
   UnixTime created = 0;
 };
 
+// A DKIM key pair of a local domain (RFC 6376 3.6.1: the public half is
+// published at SELECTOR._domainkey.DOMAIN). Mail is signed with the active
+// keys; a pending key is published but not yet used, so that rotation never
+// signs with a key that verifiers cannot find yet; a retired key signs no
+// more, but stays published for the mail still in flight.
+enum class DkimKeyState { pending, active, retired };
+const char* dkim_key_state_name(DkimKeyState state);
+
+struct DkimKey {
+  Id id = 0;
+  std::string domain;       // lower case, A-labels
+  std::string selector;
+  std::string algorithm;    // "ed25519" | "rsa"
+  std::string private_key;  // PKCS #8 PEM
+  DkimKeyState state = DkimKeyState::active;
+  UnixTime created = 0;
+  UnixTime changed = 0;     // when it took its state
+};
+
 struct Account {
   Id id = 0;
   Id domain_id = 0;

@@ -174,11 +174,27 @@ ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
 UPDATE mailboxes SET recent_uid = uidnext - 1;
 )sql";
 
-constexpr std::array<Migration, 4> all_migrations{{
+// DKIM key pairs per domain (store/types.hpp DkimKey).
+constexpr std::string_view dkim_keys = R"sql(
+CREATE TABLE dkim_keys (
+  id INTEGER PRIMARY KEY,
+  domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  selector TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  private_key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  changed INTEGER NOT NULL,
+  UNIQUE (domain_id, selector)
+);
+)sql";
+
+constexpr std::array<Migration, 5> all_migrations{{
     {"initial schema: directory, mailboxes, messages, queue", initial_schema},
     {"queue leases and delay warnings", queue_leases},
     {"message structure and expunged UIDs for IMAP", imap_support},
     {"IMAP \\Recent", recent_flag},
+    {"DKIM keys", dkim_keys},
 }};
 
 }  // namespace

@@ -92,6 +92,19 @@ Task<void> SqliteStore::remove_domain(std::string name) {
   return write<void>([name = std::move(name)](Connection& db) { return ops::remove_domain(db, name); });
 }
 
+Task<std::vector<DkimKey>> SqliteStore::list_dkim_keys(std::string domain) {
+  return read<std::vector<DkimKey>>(
+      [domain = std::move(domain)](Connection& db) { return ops::list_dkim_keys(db, domain); });
+}
+
+Task<DkimKey> SqliteStore::add_dkim_key(DkimKey key) {
+  return write<DkimKey>([key = std::move(key)](Connection& db) { return ops::add_dkim_key(db, key); });
+}
+
+Task<void> SqliteStore::activate_dkim_keys(std::string domain) {
+  return write<void>([domain = std::move(domain)](Connection& db) { return ops::activate_dkim_keys(db, domain); });
+}
+
 Task<std::vector<Domain>> SqliteStore::list_domains() {
   return read<std::vector<Domain>>([](Connection& db) { return ops::list_domains(db); });
 }

@@ -33,6 +33,10 @@ class SqliteStore final : public Store {
   Task<std::vector<Domain>> list_domains() override;
   Task<std::optional<Domain>> find_domain(std::string name) override;
 
+  Task<std::vector<DkimKey>> list_dkim_keys(std::string domain) override;
+  Task<DkimKey> add_dkim_key(DkimKey key) override;
+  Task<void> activate_dkim_keys(std::string domain) override;
+
   Task<Account> add_account(std::string address, std::string password_hash) override;
   Task<void> set_password(std::string address, std::string password_hash) override;
   Task<void> remove_account(std::string address) override;

@@ -3,6 +3,7 @@
 // 1 failed, 2 bad input) of each verb, and that what a verb did is what the
 // store then holds.
 #include "admin/commands.hpp"
+#include "admin/dkim.hpp"
 
 #include <gtest/gtest.h>
 
@@ -106,9 +107,14 @@ std::string without_times(const std::string& text) {
 
 TEST_F(AdminCommands, DomainAddListRemove) {
   EXPECT_EQ(ok([](store::Store& s, Output io) { return domain_list(s, io); }), "");
-  EXPECT_EQ(ok([](store::Store& s, Output io) { return domain_add(s, "Example.TEST", io); }),
-            "domain example.test added\n");
-  EXPECT_EQ(ok([](store::Store& s, Output io) { return domain_add(s, "b.example", io); }), "domain b.example added\n");
+  // A new domain gets an active Ed25519 and RSA key pair, and says what to publish.
+  std::string added = ok([](store::Store& s, Output io) { return domain_add(s, "Example.TEST", io); });
+  EXPECT_TRUE(added.starts_with("domain example.test added\ndkim example.test ed")) << added;
+  EXPECT_NE(added.find(" ed25519 active\n"), std::string::npos) << added;
+  EXPECT_NE(added.find(" rsa active\n"), std::string::npos) << added;
+  EXPECT_NE(added.find("._domainkey.example.test. TXT \"v=DKIM1; k=ed25519; p="), std::string::npos) << added;
+  EXPECT_TRUE(ok([](store::Store& s, Output io) { return domain_add(s, "b.example", io); })
+                  .starts_with("domain b.example added\n"));
   EXPECT_EQ(ok([](store::Store& s, Output io) { return domain_list(s, io); }), "b.example\nexample.test\n");
   EXPECT_EQ(ok([](store::Store& s, Output io) { return domain_remove(s, "EXAMPLE.test", io); }),
             "domain example.test removed\n");
@@ -424,6 +430,103 @@ TEST(AdminExitCodes, ByErrorKind) {
   EXPECT_EQ(exit_code_for(Error{Errc::already_exists, "x"}), 1);
   EXPECT_EQ(exit_code_for(Error{Errc::conflict, "x"}), 1);
   EXPECT_EQ(exit_code_for(Error{Errc::internal, "x"}), 1);
+}
+
+// ---- DKIM keys and DNS records ----
+
+// "selector algorithm state" of each key of `domain`, from `dkim list`.
+std::vector<std::string> key_states(store::Store& s, const std::string& domain) {
+  auto keys = run_blocking(s.list_dkim_keys(domain));
+  std::vector<std::string> out;
+  if (!keys) return out;
+  for (const auto& k : *keys) out.push_back(k.selector + " " + k.algorithm + " " + store::dkim_key_state_name(k.state));
+  return out;
+}
+
+TEST_F(AdminCommands, DkimGenerateRotateAndList) {
+  add_domain("example.test");
+  auto initial = key_states(*store_, "example.test");
+  ASSERT_EQ(initial.size(), 2u);
+  EXPECT_TRUE(initial[0].ends_with(" ed25519 active")) << initial[0];
+  EXPECT_TRUE(initial[1].ends_with(" rsa active")) << initial[1];
+
+  // A second generate does not replace what signs: it makes a pending pair.
+  std::string generated = ok([](store::Store& s, Output io) { return dkim_generate(s, "example.test", io); });
+  EXPECT_NE(generated.find("pending"), std::string::npos) << generated;
+  auto with_pending = key_states(*store_, "example.test");
+  ASSERT_EQ(with_pending.size(), 4u);
+  int pending = 0;
+  for (const auto& k : with_pending) pending += k.ends_with(" pending");
+  EXPECT_EQ(pending, 2);
+
+  // rotate with a pending pair: it becomes active, the old pair retires.
+  std::string rotated = ok([](store::Store& s, Output io) { return dkim_rotate(s, "example.test", io); });
+  EXPECT_NE(rotated.find("step 2 of 2"), std::string::npos) << rotated;
+  int active = 0, retired = 0;
+  for (const auto& k : key_states(*store_, "example.test")) {
+    active += k.ends_with(" active");
+    retired += k.ends_with(" retired");
+    if (k.ends_with(" retired")) {
+      EXPECT_TRUE(k == initial[0].substr(0, initial[0].find(' ')) + " ed25519 retired" ||
+                  k == initial[1].substr(0, initial[1].find(' ')) + " rsa retired")
+          << k;
+    }
+  }
+  EXPECT_EQ(active, 2);
+  EXPECT_EQ(retired, 2);
+
+  // rotate without one: step 1 makes it and says what to publish.
+  std::string step1 = ok([](store::Store& s, Output io) { return dkim_rotate(s, "example.test", io); });
+  EXPECT_NE(step1.find("step 1 of 2"), std::string::npos) << step1;
+  EXPECT_NE(step1.find("._domainkey.example.test. TXT \"v=DKIM1; k=rsa; p="), std::string::npos) << step1;
+  EXPECT_EQ(key_states(*store_, "example.test").size(), 6u);
+
+  std::string listed = ok([](store::Store& s, Output io) { return dkim_list(s, std::string("example.test"), io); });
+  EXPECT_NE(listed.find(" rsa active bits=2048 "), std::string::npos) << listed;
+  EXPECT_NE(listed.find(" ed25519 retired bits=256 "), std::string::npos) << listed;
+}
+
+TEST_F(AdminCommands, DkimAndDnsRefuseUnknownAndInvalidDomains) {
+  EXPECT_NE(fails([](store::Store& s, Output io) { return dkim_generate(s, "nowhere.test", io); }, 1)
+                .find("not a local domain"),
+            std::string::npos);
+  fails([](store::Store& s, Output io) { return dkim_rotate(s, "bad..name", io); }, 2);
+  fails([](store::Store& s, Output io) { return dkim_list(s, std::string("bad..name"), io); }, 2);
+  Config config;
+  config.hostname = "mail.example.test";
+  fails([&](store::Store& s, Output io) { return dns_records(s, config, "nowhere.test", io); }, 1);
+}
+
+TEST_F(AdminCommands, RemovingADomainRemovesItsKeys) {
+  add_domain("gone.test");
+  EXPECT_EQ(key_states(*store_, "gone.test").size(), 2u);
+  ok([](store::Store& s, Output io) { return domain_remove(s, "gone.test", io); });
+  EXPECT_EQ(key_states(*store_, "").size(), 0u);
+}
+
+TEST_F(AdminCommands, DnsPrintsTheRecordsOfTheListenersAndKeys) {
+  add_domain("example.test");
+  Config config;
+  config.hostname = "mail.example.test";
+  config.listeners = {{Protocol::smtp, "0.0.0.0", 25},   {Protocol::submission, "0.0.0.0", 587},
+                      {Protocol::imaps, "0.0.0.0", 993}, {Protocol::imap, "0.0.0.0", 143},
+                      {Protocol::imaps, "::", 993}};
+  std::string out = ok([&](store::Store& s, Output io) { return dns_records(s, config, "example.test", io); });
+  EXPECT_NE(out.find("example.test. MX 10 mail.example.test.\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("_submission._tcp.example.test. SRV 0 1 587 mail.example.test.\n"), std::string::npos);
+  EXPECT_NE(out.find("_imaps._tcp.example.test. SRV 0 1 993 mail.example.test.\n"), std::string::npos);
+  EXPECT_EQ(out.find("_imaps._tcp", out.find("_imaps._tcp") + 1), std::string::npos) << "one SRV per service";
+  EXPECT_EQ(out.find("_pop3"), std::string::npos) << "no POP3 listener, no POP3 record";
+  for (const auto& k : key_states(*store_, "example.test"))
+    EXPECT_NE(out.find(k.substr(0, k.find(' ')) + "._domainkey.example.test. TXT \"v=DKIM1;"), std::string::npos);
+}
+
+TEST(AdminTxt, LongValuesAreSplitIntoStringsOf255) {
+  EXPECT_EQ(txt_strings("v=spf1 -all"), "\"v=spf1 -all\"");
+  EXPECT_EQ(txt_strings("a\"b\\"), "\"a\\\"b\\\\\"");
+  std::string long_value(600, 'x');
+  EXPECT_EQ(txt_strings(long_value),
+            "\"" + std::string(255, 'x') + "\" \"" + std::string(255, 'x') + "\" \"" + std::string(90, 'x') + "\"");
 }
 
 }  // namespace

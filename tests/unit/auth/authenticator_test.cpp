@@ -53,6 +53,9 @@ class AccountsOnlyStore final : public store::Store {
   Task<void> remove_domain(std::string) override { co_return unused(); }
   Task<std::vector<store::Domain>> list_domains() override { co_return unused(); }
   Task<std::optional<store::Domain>> find_domain(std::string) override { co_return unused(); }
+  Task<std::vector<store::DkimKey>> list_dkim_keys(std::string) override { co_return unused(); }
+  Task<store::DkimKey> add_dkim_key(store::DkimKey) override { co_return unused(); }
+  Task<void> activate_dkim_keys(std::string) override { co_return unused(); }
   Task<store::Account> add_account(std::string, std::string) override { co_return unused(); }
   Task<void> remove_account(std::string) override { co_return unused(); }
   Task<std::vector<store::Account>> list_accounts() override { co_return unused(); }

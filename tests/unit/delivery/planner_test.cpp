@@ -280,7 +280,7 @@ TEST(PlanSteps, StandardStepsInOrder) {
   std::vector<std::string_view> names;
   for (const auto& s : standard_steps()) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string_view>{"route", "outbound_envelope", "return_path", "received",
-                                                  "submission_fields"}));
+                                                  "submission_fields", "dkim_sign"}));
 }
 
 void add_test_header(const Input&, Plan& plan) { plan.trace += "X-Filter: passed\r\n"; }
