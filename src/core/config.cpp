@@ -267,7 +267,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
                         std::chrono::hours(1), std::chrono::hours(2), std::chrono::hours(4)};
   Reader r(source);
   r.check_keys(root, "", {"hostname", "data_dir", "user", "log_level", "store", "tls", "dns",
-                          "queue", "relay", "limits", "auth", "listen"});
+                          "queue", "relay", "limits", "auth", "submission", "listen"});
 
   r.string(root, "", "hostname", config.hostname);
   if (!r.failed()) {
@@ -418,6 +418,33 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
       r.fail(p + "stress_timeout", "must be greater than zero");
   }
 
+  if (const auto* submission = r.subtable(root, "submission")) {
+    const std::string p = "submission.";
+    r.check_keys(*submission, p, {"sender_policy", "domain_sender_policy"});
+    auto policy = [&](const std::string& key, const toml::node& node) -> std::optional<SenderPolicy> {
+      auto v = node.value<std::string>();
+      if (v && *v == "own") return SenderPolicy::own;
+      if (v && *v == "domain") return SenderPolicy::domain;
+      if (v && *v == "any") return SenderPolicy::any;
+      r.fail(key, "must be \"own\", \"domain\" or \"any\"");
+      return std::nullopt;
+    };
+    if (const toml::node* node = submission->get("sender_policy"))
+      if (auto v = policy(p + "sender_policy", *node)) config.submission.sender_policy = *v;
+    if (const toml::node* domains = submission->get("domain_sender_policy"); domains && !r.failed()) {
+      if (!domains->is_table()) {
+        r.fail(p + "domain_sender_policy", "must be a table of domain = \"own\" | \"domain\" | \"any\"");
+      } else {
+        for (const auto& [domain, value] : *domains->as_table()) {
+          std::string key = p + "domain_sender_policy." + std::string(domain.str());
+          auto d = address::normalize_domain(domain.str());
+          if (!d) r.fail(key, d.error().message);
+          else if (auto v = policy(key, value)) config.submission.domain_sender_policy[*d] = *v;
+        }
+      }
+    }
+  }
+
   if (const auto* auth = r.subtable(root, "auth")) {
     const std::string p = "auth.";
     r.check_keys(*auth, p, {"allow_plaintext_loopback", "max_failures_per_address", "max_failures_per_user",
@@ -450,6 +477,20 @@ Result<Config> load_config(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path.string(), path.parent_path());
+}
+
+const char* sender_policy_name(SenderPolicy policy) noexcept {
+  switch (policy) {
+    case SenderPolicy::own: return "own";
+    case SenderPolicy::domain: return "domain";
+    case SenderPolicy::any: return "any";
+  }
+  return "?";
+}
+
+SenderPolicy SubmissionConfig::policy_for(std::string_view account_domain) const {
+  auto it = domain_sender_policy.find(std::string(account_domain));
+  return it == domain_sender_policy.end() ? sender_policy : it->second;
 }
 
 }  // namespace tern

@@ -100,6 +100,22 @@ struct AuthConfig {
   std::vector<IpNetwork> trusted_networks;
 };
 
+// Which addresses an authenticated user may send as, in the envelope
+// (MAIL FROM) and in the From: field (docs/smtp.md "Sender policy").
+enum class SenderPolicy {
+  own,     // the account's address and the aliases that deliver to it
+  domain,  // also any address of the account's own domain
+  any,     // no check (a gateway or smarthost client sending for others)
+};
+const char* sender_policy_name(SenderPolicy policy) noexcept;
+
+struct SubmissionConfig {
+  SenderPolicy sender_policy = SenderPolicy::own;
+  // Per domain of the authenticated account (lower case, A-labels).
+  std::map<std::string, SenderPolicy> domain_sender_policy;
+  SenderPolicy policy_for(std::string_view account_domain) const;
+};
+
 struct Config {
   std::filesystem::path path;  // the file it came from
   std::string hostname;
@@ -113,6 +129,7 @@ struct Config {
   RelayConfig relay;
   LimitsConfig limits;
   AuthConfig auth;
+  SubmissionConfig submission;
   std::vector<ListenerConfig> listeners;
 };
 

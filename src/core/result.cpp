@@ -11,6 +11,7 @@ const char* errc_name(Errc code) noexcept {
     case Errc::unavailable: return "unavailable";
     case Errc::io: return "io";
     case Errc::internal: return "internal";
+    case Errc::denied: return "denied";
   }
   return "unknown";
 }

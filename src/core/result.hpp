@@ -14,6 +14,7 @@ enum class Errc {
   not_found,        // the thing named does not exist
   already_exists,   // a unique name is taken
   conflict,         // the operation contradicts current state (e.g. domain not empty)
+  denied,           // policy forbids it (e.g. a sender address the account does not own)
   unavailable,      // a resource is temporarily unavailable (busy, disk full)
   io,               // an I/O or database error
   internal,         // a bug

@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/spool.hpp"
 #include "delivery/planner.hpp"
+#include "delivery/sender_policy.hpp"
 #include "delivery/signing.hpp"
 #include "session/core_handler.hpp"
 #include "session/login.hpp"
@@ -120,22 +121,55 @@ class Session final : public CoreHandler {
     co_return verdict;
   }
 
-  // The account may use its own address and the aliases that deliver to it.
+  // The sender policy ([submission] sender_policy): by default the account
+  // may use its own address and the aliases that deliver to it.
+  // nullopt: the store could not answer.
+  asio::awaitable<std::optional<bool>> may_send_as(const std::string& auth_user, const std::string& address) {
+    if (address == auth_user) co_return true;
+    auto account = co_await env_.store.find_account(auth_user);
+    if (!account) co_return std::nullopt;
+    if (!*account) co_return false;
+    const SenderPolicy policy = env_.config.submission.policy_for(std::string_view(auth_user).substr(auth_user.rfind('@') + 1));
+    if (policy == SenderPolicy::any) co_return true;
+    auto resolution = co_await env_.store.resolve(address);
+    if (!resolution) co_return std::nullopt;
+    co_return delivery::may_send_as(policy, **account, address, *resolution);
+  }
+
   asio::awaitable<SenderVerdict> check_sender(const action::CheckSender& check) {
     const std::string key = address::canonical(check.address);
-    if (key == check.auth_user) co_return SenderVerdict::accept;
-    auto account = co_await env_.store.find_account(check.auth_user);
-    auto resolution = co_await env_.store.resolve(key);
-    if (!account || !resolution) {
+    auto allowed = co_await may_send_as(check.auth_user, key);
+    if (!allowed) {
       log::error("session={} event=store_error op=check_sender", id_);
       co_return SenderVerdict::temporary_failure;
     }
-    bool owned = false;
-    if (*account)
-      for (auto id : resolution->accounts) owned = owned || id == (*account)->id;
-    if (!owned)
+    if (!*allowed)
       log::warn("session={} event=sender_refused from={} user={}", id_, log::kv(key), log::kv(check.auth_user));
-    co_return owned ? SenderVerdict::accept : SenderVerdict::not_owned;
+    co_return *allowed ? SenderVerdict::accept : SenderVerdict::not_owned;
+  }
+
+  // Every From: address of a message from an authenticated user must pass
+  // the sender policy too: the envelope alone would let alice write
+  // "From: Bob <bob@example.test>".
+  asio::awaitable<Result<void>> check_from(const std::string& auth_user, std::string_view message) {
+    constexpr std::size_t max_from = 50;
+    auto addresses = delivery::from_addresses(message);
+    if (addresses.size() > max_from)
+      co_return make_error(Errc::denied, fmt::format("Too many From: addresses (more than {})", max_from));
+    for (const auto& a : addresses) {
+      auto allowed = co_await may_send_as(auth_user, a);
+      if (!allowed) {
+        log::error("session={} event=store_error op=check_from", id_);
+        co_return make_error(Errc::unavailable, "store unavailable");
+      }
+      if (!*allowed) {
+        log::warn("session={} event=from_refused from={} user={}", id_, log::kv(a), log::kv(auth_user));
+        co_return make_error(Errc::denied,
+                             fmt::format("From: <{}> is not an address of {}; sender address not allowed", a,
+                                         auth_user));
+      }
+    }
+    co_return Result<void>();
   }
 
   static const char* verdict_name(RecipientVerdict v) {
@@ -177,6 +211,10 @@ class Session final : public CoreHandler {
     }
     input.message = (*body)->view();
     input.spool = &deliver.message;
+    if (!input.envelope.auth_user.empty()) {
+      auto from_ok = co_await check_from(input.envelope.auth_user, input.message);
+      if (!from_ok) co_return std::move(from_ok).error();
+    }
     // Mail from an authenticated user is signed with its From: domain's keys.
     if (env_.signing != nullptr && !input.envelope.auth_user.empty()) {
       auto signers = co_await env_.signing->signers_for(delivery::from_domain(input.message));

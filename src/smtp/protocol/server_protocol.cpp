@@ -243,6 +243,9 @@ void ServerProtocol::delivery_done(const Result<std::string>& outcome) {
       case Errc::invalid:
         reply(554, "5.6.0", "Message refused: " + printable(outcome.error().message));
         break;
+      case Errc::denied:
+        reply(553, "5.7.1", printable(outcome.error().message));
+        break;
       case Errc::not_found:
       case Errc::already_exists:
       case Errc::conflict:

@@ -238,5 +238,33 @@ TEST(Config, LoginThrottleBadValuesNameTheKey) {
   }
 }
 
+TEST(Config, SubmissionSenderPolicy) {
+  auto r = parse(R"(
+hostname = "mx.example.test"
+[submission]
+sender_policy = "domain"
+[submission.domain_sender_policy]
+"Gateway.Example" = "any"
+"strict.example" = "own"
+)");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->submission.sender_policy, SenderPolicy::domain);
+  EXPECT_EQ(r->submission.policy_for("gateway.example"), SenderPolicy::any);
+  EXPECT_EQ(r->submission.policy_for("strict.example"), SenderPolicy::own);
+  EXPECT_EQ(r->submission.policy_for("other.example"), SenderPolicy::domain);
+  auto defaults = parse("hostname = \"mx.example.test\"\n");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->submission.policy_for("example.test"), SenderPolicy::own);
+
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[submission]\nsender_policy = \"everyone\"\n")
+                .find("'submission.sender_policy'"),
+            std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[submission.domain_sender_policy]\n\"x.test\" = 1\n")
+                .find("'submission.domain_sender_policy.x.test'"),
+            std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[submission]\nsender = \"own\"\n").find("unknown key"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace tern

@@ -226,6 +226,9 @@ TEST(SmtpProtocol, DeliveryFailuresBecomeReplies) {
   h.delivery_outcome = make_error(Errc::invalid, "virus\r\nfound");
   h.feed("MAIL FROM:<>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nx\r\n.\r\n");
   EXPECT_EQ(h.last(), "554 5.6.0 Message refused: virus??found\r\n");
+  h.delivery_outcome = make_error(Errc::denied, "From: <bob@example.test> is not an address of alice@example.test");
+  h.feed("MAIL FROM:<>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nx\r\n.\r\n");
+  EXPECT_EQ(h.last(), "553 5.7.1 From: <bob@example.test> is not an address of alice@example.test\r\n");
   h.delivery_outcome = std::string();
   h.feed("MAIL FROM:<>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nx\r\n.\r\n");
   EXPECT_EQ(h.last(), "250 2.0.0 Ok: message accepted\r\n");
