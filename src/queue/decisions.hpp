@@ -15,7 +15,6 @@
 
 #include "core/config.hpp"
 #include "core/result.hpp"
-#include "queue/dns.hpp"
 #include "queue/routing.hpp"
 #include "queue/smtp_client.hpp"
 #include "store/types.hpp"

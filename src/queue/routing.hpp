@@ -12,9 +12,15 @@
 #include <vector>
 
 #include "core/config.hpp"
-#include "queue/dns.hpp"
+#include "dns/resolver.hpp"
 
 namespace tern::queue {
+
+// The DNS answers the queue routes by (dns/resolver.hpp).
+using dns::DnsAnswer;
+using dns::MxRecord;
+using dns::Resolver;
+
 
 struct Hop {
   std::string host;        // a host name, or an IP literal

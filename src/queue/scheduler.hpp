@@ -25,7 +25,7 @@
 #include "delivery/signing.hpp"
 #include "net/connection.hpp"
 #include "queue/decisions.hpp"
-#include "queue/dns.hpp"
+#include "dns/resolver.hpp"
 #include "queue/smtp_client.hpp"
 #include "store/store.hpp"
 

@@ -51,14 +51,14 @@ TEST(Routing, RoutesThenSmarthost) {
 
 TEST(Dns, MxRdata) {
   const unsigned char rdata[] = {0, 10, 2, 'M', 'x', 1, 'b', 4, 't', 'e', 's', 't', 0};
-  auto mx = parse_mx_rdata(rdata, sizeof rdata);
+  auto mx = dns::parse_mx_rdata(rdata, sizeof rdata);
   ASSERT_TRUE(mx.has_value());
   EXPECT_EQ(mx->preference, 10);
   EXPECT_EQ(mx->exchange, "mx.b.test");
   const unsigned char null_mx[] = {0, 0, 0};
-  EXPECT_EQ(parse_mx_rdata(null_mx, 3)->exchange, "");
+  EXPECT_EQ(dns::parse_mx_rdata(null_mx, 3)->exchange, "");
   const unsigned char truncated[] = {0, 10, 5, 'a'};
-  EXPECT_FALSE(parse_mx_rdata(truncated, sizeof truncated).has_value());
+  EXPECT_FALSE(dns::parse_mx_rdata(truncated, sizeof truncated).has_value());
 }
 
 TEST(Schedule, LastDelayRepeats) {

@@ -1,4 +1,4 @@
-#include "queue/dns.hpp"
+#include "dns/resolver.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/ip/address_v4.hpp>
@@ -14,12 +14,13 @@
 #include "core/log.hpp"
 #include "core/text.hpp"
 
-namespace tern::queue {
+namespace tern::dns {
 
 namespace {
 
 constexpr int type_a = 1;
 constexpr int type_mx = 15;
+constexpr int type_txt = 16;
 constexpr int type_aaaa = 28;
 constexpr int class_in = 1;
 constexpr int rcode_nxdomain = 3;
@@ -89,6 +90,18 @@ asio::awaitable<Result<DnsAnswer>> run_lookup(Result<DnsAnswer> (*lookup)(ub_ctx
 }
 
 }  // namespace
+
+std::optional<std::string> parse_txt_rdata(const unsigned char* data, std::size_t size) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < size) {
+    std::size_t length = data[at++];
+    if (at + length > size) return std::nullopt;
+    out.append(reinterpret_cast<const char*>(data + at), length);
+    at += length;
+  }
+  return out;
+}
 
 std::optional<MxRecord> parse_mx_rdata(const unsigned char* data, std::size_t size) {
   if (size < 3) return std::nullopt;
@@ -167,6 +180,29 @@ asio::awaitable<Result<DnsAnswer>> Resolver::lookup_addresses(std::string host) 
                                     asio::use_awaitable);
 }
 
+asio::awaitable<Result<DnsAnswer>> Resolver::lookup_txt(std::string name) {
+  co_return co_await asio::co_spawn(pool_, run_lookup(&resolve_txt, context_, std::move(name)), asio::use_awaitable);
+}
+
+Result<DnsAnswer> Resolver::resolve_txt(ub_ctx* context, const std::string& name) {
+  DnsAnswer answer;
+  auto queried = query(context, name, type_txt);
+  if (!queried) return std::move(queried).error();
+  auto& result = *queried;
+  if (result->nxdomain || result->rcode == rcode_nxdomain) {
+    answer.nxdomain = true;
+    return answer;
+  }
+  if (!result->havedata) return answer;
+  for (int i = 0; result->data[i] != nullptr; ++i) {
+    auto record = parse_txt_rdata(reinterpret_cast<const unsigned char*>(result->data[i]),
+                                  static_cast<std::size_t>(result->len[i]));
+    if (!record) return make_error(Errc::unavailable, fmt::format("malformed TXT record for {}", name));
+    answer.txt.push_back(std::move(*record));
+  }
+  return answer;
+}
+
 Result<DnsAnswer> Resolver::resolve_mx(ub_ctx* context, const std::string& domain) {
   DnsAnswer answer;
   auto queried = query(context, domain, type_mx);
@@ -217,4 +253,4 @@ Result<DnsAnswer> Resolver::resolve_addresses(ub_ctx* context, const std::string
   return answer;
 }
 
-}  // namespace tern::queue
+}  // namespace tern::dns

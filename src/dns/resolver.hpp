@@ -1,5 +1,6 @@
-// DNS lookups for outbound mail through libunbound: MX (RFC 5321 5.1,
-// RFC 7505 null MX) and the A/AAAA addresses of a host. libunbound's
+// DNS lookups through libunbound: MX (RFC 5321 5.1, RFC 7505 null MX) and
+// the A/AAAA addresses of a host for outbound mail; TXT records for mail
+// authentication (DKIM keys; SPF and DMARC policies). libunbound's
 // blocking ub_resolve runs on a small pool of the resolver's own threads,
 // never on the network threads; the caller's coroutine resumes on its own
 // executor. Without configured servers the system's resolv.conf (and
@@ -23,7 +24,7 @@
 
 struct ub_ctx;
 
-namespace tern::queue {
+namespace tern::dns {
 
 struct MxRecord {
   std::uint16_t preference = 0;
@@ -36,6 +37,7 @@ struct DnsAnswer {
   bool nxdomain = false;
   std::vector<MxRecord> mx;                  // for lookup_mx
   std::vector<asio::ip::address> addresses;  // for lookup_addresses (A then AAAA)
+  std::vector<std::string> txt;              // for lookup_txt: each record's strings joined (RFC 7208 3.3)
 };
 
 class Resolver {
@@ -48,11 +50,13 @@ class Resolver {
 
   asio::awaitable<Result<DnsAnswer>> lookup_mx(std::string domain);
   asio::awaitable<Result<DnsAnswer>> lookup_addresses(std::string host);
+  asio::awaitable<Result<DnsAnswer>> lookup_txt(std::string name);
 
  private:
   explicit Resolver(ub_ctx* context, unsigned threads);
   static Result<DnsAnswer> resolve_mx(ub_ctx* context, const std::string& domain);
   static Result<DnsAnswer> resolve_addresses(ub_ctx* context, const std::string& host);
+  static Result<DnsAnswer> resolve_txt(ub_ctx* context, const std::string& name);
 
   ub_ctx* context_;
   asio::thread_pool pool_;
@@ -62,4 +66,8 @@ class Resolver {
 // nullopt when malformed. Exposed for tests.
 std::optional<MxRecord> parse_mx_rdata(const unsigned char* data, std::size_t size);
 
-}  // namespace tern::queue
+// The rdata of a TXT record: its character-strings joined; nullopt when a
+// length runs past the end. Exposed for tests.
+std::optional<std::string> parse_txt_rdata(const unsigned char* data, std::size_t size);
+
+}  // namespace tern::dns
