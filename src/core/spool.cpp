@@ -233,14 +233,17 @@ Result<std::string> Spool::read_all() const {
 
 // ---- MappedText ----
 
-Result<std::shared_ptr<const MappedText>> MappedText::map(std::string_view prefix, const Spool& spool) {
+Result<std::shared_ptr<const MappedText>> MappedText::map(std::string_view prefix, const Spool& spool,
+                                                          std::uint64_t skip) {
   if (spool.failed()) return make_error(Errc::io, spool.error());
   if (spool.discarded()) return make_error(Errc::internal, "the spool was discarded");
+  if (skip > spool.size()) return make_error(Errc::internal, "skipping past the end of the spool");
   std::shared_ptr<MappedText> out(new MappedText());
   if (!spool.spilled()) {
-    out->copy_.reserve(prefix.size() + spool.memory().size());
+    std::string_view rest = spool.memory().substr(static_cast<std::size_t>(skip));
+    out->copy_.reserve(prefix.size() + rest.size());
     out->copy_ += prefix;
-    out->copy_ += spool.memory();
+    out->copy_ += rest;
     out->view_ = out->copy_;
     return std::shared_ptr<const MappedText>(std::move(out));
   }
@@ -251,8 +254,28 @@ Result<std::shared_ptr<const MappedText>> MappedText::map(std::string_view prefi
     return make_error(Errc::internal, "the spool file holds " + std::to_string(file_size) + " of " +
                                           std::to_string(spool.size()) + " octets (not finished?)");
   const std::size_t page = page_size();
+  // The file is mapped from the first page boundary at or after `skip`; the
+  // octets from `skip` to there go behind the prefix, copied.
+  std::string joined;
+  const auto mapped_from = std::min<std::uint64_t>(round_up(static_cast<std::size_t>(skip), page), file_size);
+  if (skip > 0) {
+    joined.reserve(prefix.size() + static_cast<std::size_t>(mapped_from - skip));
+    joined += prefix;
+    joined.resize(prefix.size() + static_cast<std::size_t>(mapped_from - skip));
+    std::size_t done = prefix.size();
+    while (done < joined.size()) {
+      ssize_t n = ::pread(spool.fd(), joined.data() + done, joined.size() - done,
+                          static_cast<off_t>(skip + (done - prefix.size())));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return make_error(Errc::io, errno_text("cannot read the spool file"));
+      done += static_cast<std::size_t>(n);
+    }
+    prefix = joined;
+  }
+  const std::size_t mapped_size = static_cast<std::size_t>(file_size - mapped_from);
   const std::size_t head = round_up(prefix.size(), page);
-  const std::size_t total = head + round_up(static_cast<std::size_t>(file_size), page);
+  const std::size_t total = head + round_up(mapped_size, page);
+  if (total == 0) return std::shared_ptr<const MappedText>(std::move(out));  // nothing at all
   void* region = ::mmap(nullptr, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (region == MAP_FAILED) return make_error(Errc::unavailable, errno_text("cannot reserve address space"));
   out->region_ = static_cast<char*>(region);
@@ -264,11 +287,13 @@ Result<std::shared_ptr<const MappedText>> MappedText::map(std::string_view prefi
     ::mprotect(out->region_, head, PROT_READ);
   }
   out->file_start_ = out->region_ + head;
-  void* file = ::mmap(out->file_start_, static_cast<std::size_t>(file_size), PROT_READ, MAP_SHARED | MAP_FIXED,
-                      spool.fd(), 0);
-  if (file == MAP_FAILED) return make_error(Errc::unavailable, errno_text("cannot map the spool file"));
-  ::madvise(out->file_start_, static_cast<std::size_t>(file_size), MADV_SEQUENTIAL);
-  out->view_ = std::string_view(out->file_start_ - prefix.size(), prefix.size() + static_cast<std::size_t>(file_size));
+  if (mapped_size > 0) {
+    void* file = ::mmap(out->file_start_, mapped_size, PROT_READ, MAP_SHARED | MAP_FIXED, spool.fd(),
+                        static_cast<off_t>(mapped_from));
+    if (file == MAP_FAILED) return make_error(Errc::unavailable, errno_text("cannot map the spool file"));
+    ::madvise(out->file_start_, mapped_size, MADV_SEQUENTIAL);
+  }
+  out->view_ = std::string_view(out->file_start_ - prefix.size(), prefix.size() + mapped_size);
   return std::shared_ptr<const MappedText>(std::move(out));
 }
 

@@ -98,7 +98,10 @@ class Spool {
 // copied instead (it is small).
 class MappedText {
  public:
-  static Result<std::shared_ptr<const MappedText>> map(std::string_view prefix, const Spool& spool);
+  // `skip`: the first octets of the spool are left out (prefix then comes
+  // right before octet `skip`), for a header section rewritten into prefix.
+  static Result<std::shared_ptr<const MappedText>> map(std::string_view prefix, const Spool& spool,
+                                                       std::uint64_t skip = 0);
   ~MappedText();
   MappedText(const MappedText&) = delete;
   MappedText& operator=(const MappedText&) = delete;
@@ -114,7 +117,7 @@ class MappedText {
   std::string copy_;              // a spool in memory
   char* region_ = nullptr;        // the whole reservation
   std::size_t region_size_ = 0;
-  char* file_start_ = nullptr;    // where the file's first byte is mapped
+  char* file_start_ = nullptr;    // where the first mapped octet of the file is
   std::string_view view_;
 };
 

@@ -57,6 +57,8 @@ void return_path(const Input& input, Plan& plan) {
   if (!plan.delivery.local.empty()) plan.trace += smtp::trace::return_path_field(input.envelope);
 }
 
+void authentication_results(const Input& input, Plan& plan) { plan.trace += input.authentication_results; }
+
 void received(const Input& input, Plan& plan) {
   if (input.origin == Origin::notice) return;
   plan.trace += smtp::trace::received_field(input.envelope, input.hostname, input.id, input.now);
@@ -86,10 +88,11 @@ void dkim_sign(const Input& input, Plan& plan) {
 }  // namespace step
 
 std::span<const NamedStep> standard_steps() {
-  static constexpr std::array<NamedStep, 6> steps{{
+  static constexpr std::array<NamedStep, 7> steps{{
       {"route", step::route},
       {"outbound_envelope", step::outbound_envelope},
       {"return_path", step::return_path},
+      {"authentication_results", step::authentication_results},
       {"received", step::received},
       {"submission_fields", step::submission_fields},
       {"dkim_sign", step::dkim_sign},

@@ -18,6 +18,8 @@
 //                        SMTPUTF8, BODY=8BITMIME and submitting user
 //     return_path        Return-Path: when some copy is delivered locally
 //                        (RFC 5321 4.4: added at final delivery)
+//     authentication_results  the Authentication-Results: field the caller
+//                        made of its checks (Input::authentication_results)
 //     received           Received: for mail that came over SMTP
 //     submission_fields  Date: and Message-ID: that a message submitted by
 //                        an authenticated client lacks (RFC 6409 8)
@@ -93,6 +95,9 @@ struct Input {
   // mail from an authenticated user and of tern's own notices); none: the
   // message goes unsigned.
   std::vector<dkim::Signer> signers;
+  // The Authentication-Results: field (RFC 8601) of the checks the caller
+  // made (DKIM verification of mail from elsewhere); "" for none.
+  std::string authentication_results;
 };
 
 struct Plan {
@@ -115,12 +120,14 @@ namespace step {
 void route(const Input& input, Plan& plan);
 void outbound_envelope(const Input& input, Plan& plan);
 void return_path(const Input& input, Plan& plan);
+void authentication_results(const Input& input, Plan& plan);
 void received(const Input& input, Plan& plan);
 void submission_fields(const Input& input, Plan& plan);
 void dkim_sign(const Input& input, Plan& plan);
 }  // namespace step
 
-// route, outbound_envelope, return_path, received, submission_fields, dkim_sign.
+// route, outbound_envelope, return_path, authentication_results, received,
+// submission_fields, dkim_sign.
 std::span<const NamedStep> standard_steps();
 
 // Runs `steps` in order, then (unless the plan is empty: nobody to deliver

@@ -42,7 +42,8 @@ asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
   const session::SessionEnv env{services.config,         protocol,           *services.store,
                                 *services.tls,           *services.authenticator, *services.throttle,
                                 services.stopping,       services.shared_changes.get(),
-                                services.stress,         services.signing.get()};
+                                services.stress,         services.signing.get(),
+                                services.resolver.get()};
   switch (protocol) {
     case Protocol::smtp:
     case Protocol::submission:

@@ -82,6 +82,9 @@ Result<void> Server::start() {
   services_->store = std::move(*opened);
   services_->shared_changes = std::make_unique<store::SharedChanges>(*services_->store);
   services_->signing = std::make_unique<delivery::SigningKeys>(*services_->store);
+  auto resolver = dns::Resolver::create(config_.dns.servers);
+  if (!resolver) return std::move(resolver).error();
+  services_->resolver = std::move(*resolver);
   if (auto r = init_services(*services_); !r) return r;
   queue::SchedulerOptions scheduler_options;
   scheduler_options.signing = services_->signing.get();

@@ -9,6 +9,7 @@
 #include "auth/throttle.hpp"
 #include "core/config.hpp"
 #include "delivery/signing.hpp"
+#include "dns/resolver.hpp"
 #include "net/tls.hpp"
 #include "store/shared_changes.hpp"
 #include "store/store.hpp"
@@ -27,6 +28,7 @@ struct Services {
   // Declared after `store`, so destroyed before it.
   std::unique_ptr<store::SharedChanges> shared_changes;
   std::unique_ptr<delivery::SigningKeys> signing;  // DKIM keys for outgoing mail
+  std::unique_ptr<dns::Resolver> resolver;         // DNS for the checks of inbound mail
 };
 
 }  // namespace tern::server

@@ -15,6 +15,9 @@
 namespace tern::delivery {
 class SigningKeys;  // delivery/signing.hpp, a layer above: sessions that send mail use it
 }
+namespace tern::dns {
+class Resolver;  // dns/resolver.hpp: sessions that check mail use it
+}
 
 namespace tern::session {
 
@@ -34,6 +37,9 @@ struct SessionEnv {
   const std::atomic<bool>* stress = nullptr;
   // The DKIM keys that sign mail from authenticated users; when absent, none.
   delivery::SigningKeys* signing = nullptr;
+  // DNS for the checks of inbound mail (DKIM keys); when absent, every
+  // lookup is a temporary failure.
+  dns::Resolver* resolver = nullptr;
 };
 
 }  // namespace tern::session

@@ -15,7 +15,12 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/spool.hpp"
+#include "core/text.hpp"
 #include "delivery/planner.hpp"
+#include "dns/resolver.hpp"
+#include "mailauth/authentication_results.hpp"
+#include "mailauth/dkim_verify.hpp"
+#include "mime/header.hpp"
 #include "delivery/sender_policy.hpp"
 #include "delivery/signing.hpp"
 #include "session/core_handler.hpp"
@@ -194,6 +199,63 @@ class Session final : public CoreHandler {
     }
   }
 
+  // The key of one DKIM signature, looked up in DNS.
+  asio::awaitable<dkim::KeyLookup> lookup_key(const dkim::RawField& field) {
+    dkim::KeyLookup key;
+    auto signature = dkim::parse_signature(field);
+    if (!signature) co_return key;  // verify() reports the permerror
+    if (env_.resolver == nullptr) {
+      key.outcome = dkim::KeyLookup::Outcome::temporary_failure;
+      co_return key;
+    }
+    auto answer = co_await env_.resolver->lookup_txt(dkim::key_name(*signature));
+    if (!answer) {
+      key.outcome = dkim::KeyLookup::Outcome::temporary_failure;
+    } else if (!answer->nxdomain && !answer->txt.empty()) {
+      key.outcome = dkim::KeyLookup::Outcome::found;
+      key.records = std::move(answer->txt);
+    }
+    co_return key;
+  }
+
+  // DKIM verification of a message from elsewhere (RFC 6376 6), its
+  // Authentication-Results: field into input, and the header section
+  // without the fields that claim to be ours (RFC 8601 5), when there were
+  // any (nullopt when none).
+  asio::awaitable<Result<std::optional<std::string>>> check_inbound(delivery::Input& input) {
+    constexpr std::size_t max_rewritten_header = 1 << 20;
+    const std::size_t header_end = mime::header_size(input.message);
+    const std::string_view header = input.message.substr(0, header_end);
+    const std::string_view body = input.message.substr(header_end);
+    std::vector<dkim::Verdict> verdicts;
+    for (const auto& field : dkim::signature_fields(header)) {
+      auto key = co_await lookup_key(field);
+      dkim::Verdict v = dkim::verify(field, header, body, key, input.now);
+      log::info("session={} event=dkim id={} result={} domain={} selector={} reason={}", id_, input.id,
+                dkim::status_name(v.status), log::kv(v.domain), log::kv(v.selector), log::kv(v.reason));
+      verdicts.push_back(std::move(v));
+    }
+    input.authentication_results = mailauth::authentication_results(input.hostname, verdicts);
+
+    const std::string own = text::to_lower(input.hostname);
+    std::optional<std::string> rewritten;
+    std::size_t kept_until = 0;
+    for (const auto& field : dkim::split_header(header)) {
+      if (!text::iequals(field.name, "Authentication-Results")) continue;
+      if (mailauth::authserv_id_of(field.text.substr(field.text.find(':') + 1)) != own) continue;
+      if (header_end > max_rewritten_header)
+        co_return make_error(Errc::invalid, "header section too large to remove a forged Authentication-Results");
+      if (!rewritten) rewritten.emplace();
+      const auto at = static_cast<std::size_t>(field.text.data() - header.data());
+      rewritten->append(header.substr(kept_until, at - kept_until));
+      kept_until = at + field.text.size();
+      log::warn("session={} event=forged_authentication_results id={} removed={}", id_, input.id,
+                log::kv(field.text.substr(0, 200)));
+    }
+    if (rewritten) rewritten->append(header.substr(kept_until));
+    co_return rewritten;
+  }
+
   asio::awaitable<Result<std::string>> deliver_message(action::Deliver& deliver) {
     delivery::Input input;
     input.origin = env_.protocol == Protocol::smtp ? delivery::Origin::smtp : delivery::Origin::submission;
@@ -215,6 +277,19 @@ class Session final : public CoreHandler {
       auto from_ok = co_await check_from(input.envelope.auth_user, input.message);
       if (!from_ok) co_return std::move(from_ok).error();
     }
+    // Mail from elsewhere has its DKIM signatures checked, the results on top
+    // in Authentication-Results:, and any such field claiming to be ours
+    // removed (a rewritten header section then replaces the spool's own).
+    std::string rewritten_header;
+    std::uint64_t skip = 0;
+    if (input.envelope.auth_user.empty()) {
+      auto checked = co_await check_inbound(input);
+      if (!checked) co_return std::move(checked).error();
+      if (*checked) {
+        skip = mime::header_size(input.message);
+        rewritten_header = std::move(**checked);
+      }
+    }
     // Mail from an authenticated user is signed with its From: domain's keys.
     if (env_.signing != nullptr && !input.envelope.auth_user.empty()) {
       auto signers = co_await env_.signing->signers_for(delivery::from_domain(input.message));
@@ -225,7 +300,7 @@ class Session final : public CoreHandler {
       log::error("session={} event=dkim_sign_failed id={} error={}", id_, input.id, log::kv(plan.signing_error));
     body->reset();
     if (!plan.empty()) {
-      auto prepared = store::prepare_spooled(plan.trace, deliver.message, input.now);
+      auto prepared = store::prepare_spooled(plan.trace + rewritten_header, deliver.message, input.now, skip);
       if (!prepared) {
         log::error("session={} event=spool_error error={}", id_, log::kv(prepared.error().message));
         co_return std::move(prepared).error();

@@ -20,9 +20,10 @@ NewMessage prepare_message(std::string_view raw, UnixTime internal_date) {
   return out;
 }
 
-Result<NewMessage> prepare_spooled(std::string_view prefix, const Spool& spool, UnixTime internal_date) {
+Result<NewMessage> prepare_spooled(std::string_view prefix, const Spool& spool, UnixTime internal_date,
+                                   std::uint64_t skip) {
   // MappedText maps a spool file and copies a spool still in memory.
-  auto mapped = MappedText::map(prefix, spool);
+  auto mapped = MappedText::map(prefix, spool, skip);
   if (!mapped) return std::move(mapped).error();
   NewMessage out;
   out.internal_date = internal_date;

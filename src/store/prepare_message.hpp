@@ -21,7 +21,8 @@ NewMessage prepare_message(std::string_view raw, UnixTime internal_date);
 // fields). A spool file is mapped, not copied (core/spool.hpp MappedText):
 // the NewMessage holds the mapping, and the pages read for the meta and
 // the structure are released again.
-Result<NewMessage> prepare_spooled(std::string_view prefix, const Spool& spool, UnixTime internal_date);
+Result<NewMessage> prepare_spooled(std::string_view prefix, const Spool& spool, UnixTime internal_date,
+                                   std::uint64_t skip = 0);
 
 // The serialized structure of bytes already in canonical form.
 std::string analyze_for_store(std::string_view canonical);

@@ -3,6 +3,8 @@ the CLI, and a running `tern serve` that is stopped (and checked to exit 0)
 at the end."""
 import os
 import random
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -10,6 +12,8 @@ import tempfile
 import time
 
 TERN = os.environ.get("TERN_BIN", os.path.join(os.path.dirname(__file__), "../../build/tern"))
+SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
+DNSMASQ = shutil.which("dnsmasq", path=SEARCH_PATH)
 
 
 def count_closed_by_server(sockets, within):
@@ -413,3 +417,45 @@ class RawPop3:
             self.sock.close()
         except OSError:
             pass
+
+
+class Dnsmasq:
+    """A private DNS server (Debian's dnsmasq) on a free loopback port.
+    `zones` maps a domain to (MX host, its address), or to None for a null MX
+    (RFC 7505); `txt` maps a name to a TXT value (split into strings of at
+    most 255 octets); names under `local_domains` that it does not know are
+    answered NXDOMAIN, any other unknown name is refused."""
+
+    def __init__(self, zones=None, txt=None, local_domains=()):
+        self.port = free_port()
+        args = [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={self.port}", "--pid-file=",
+                "--log-facility=-"]
+        for domain, target in (zones or {}).items():
+            if target is None:
+                args.append(f"--mx-host={domain},.,0")
+            else:
+                host, address = target
+                args += [f"--mx-host={domain},{host},10", f"--host-record={host},{address}"]
+        for name, value in (txt or {}).items():
+            args.append(f"--txt-record={name}," + ",".join(value[i:i + 255] for i in range(0, len(value), 255)))
+        args += [f"--local=/{d}/" for d in local_domains]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+        if self.process.poll() is not None:
+            raise AssertionError(f"dnsmasq exited {self.process.returncode}")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def dkim_records(tern, domain):
+    """{"SELECTOR._domainkey.DOMAIN": TXT value} of the DKIM records `tern dns DOMAIN` prints."""
+    records = {}
+    for line in tern.cli("dns", domain).stdout.splitlines():
+        m = re.match(r'^(\S+)\. TXT (.*)$', line)
+        if m and "._domainkey." in m.group(1):
+            records[m.group(1)] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
+    return records
+

@@ -10,20 +10,10 @@ import unittest
 
 import dkim
 
-from harness import Tern, insecure_tls_context, messages
+from harness import Tern, dkim_records, insecure_tls_context, messages
 
 DOMAIN = "example.test"
 PASSWORD = "alice-secret-pw"
-
-
-def published_records(tern, domain):
-    """{"SELECTOR._domainkey.DOMAIN": TXT value} from `tern dns DOMAIN`."""
-    records = {}
-    for line in tern.cli("dns", domain).stdout.splitlines():
-        m = re.match(r'^(\S+)\. TXT (.*)$', line)
-        if m and "._domainkey." in m.group(1):
-            records[m.group(1)] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
-    return records
 
 
 def verify_all(raw, records):
@@ -91,7 +81,7 @@ class DkimSigning(unittest.TestCase):
         self.assertTrue(all(r[3] == "active" for r in rows), rows)
         rsa = [r for r in rows if r[2] == "rsa"][0]
         self.assertIn("bits=2048", rsa)
-        records = published_records(self.tern, DOMAIN)
+        records = dkim_records(self.tern, DOMAIN)
         self.assertEqual(len(records), 2)
         for value in records.values():
             self.assertRegex(value, r"^v=DKIM1; k=(ed25519|rsa); p=[A-Za-z0-9+/=]+$")
@@ -99,7 +89,7 @@ class DkimSigning(unittest.TestCase):
     def test_submitted_mail_carries_two_signatures_that_dkimpy_verifies(self):
         self.submit(message("signed twice"))
         raw = self.received_by(f"bob@{DOMAIN}", "signed twice")
-        results = verify_all(raw, published_records(self.tern, DOMAIN))
+        results = verify_all(raw, dkim_records(self.tern, DOMAIN))
         self.assertEqual(sorted(a for _, a, _ in results), ["ed25519-sha256", "rsa-sha256"], results)
         self.assertTrue(all(ok for _, _, ok in results), results)
         header = raw.split(b"\r\n\r\n", 1)[0]
@@ -114,13 +104,13 @@ class DkimSigning(unittest.TestCase):
         body += "x" * 990 + "\r\n"  # lines up to SMTP's limit (RFC 5321 4.5.3.1.6)
         self.submit(message("large signed", body=body))
         raw = self.received_by(f"bob@{DOMAIN}", "large signed")
-        results = verify_all(raw, published_records(self.tern, DOMAIN))
+        results = verify_all(raw, dkim_records(self.tern, DOMAIN))
         self.assertTrue(results and all(ok for _, _, ok in results), results)
 
     def test_altered_mail_fails(self):
         self.submit(message("to be altered", body="Pay 10 EUR.\r\n"))
         raw = self.received_by(f"bob@{DOMAIN}", "to be altered")
-        records = published_records(self.tern, DOMAIN)
+        records = dkim_records(self.tern, DOMAIN)
         self.assertTrue(all(ok for _, _, ok in verify_all(raw, records)))
         changed_body = raw.replace(b"Pay 10 EUR.", b"Pay 1000 EUR.")
         self.assertFalse(any(ok for _, _, ok in verify_all(changed_body, records)))
@@ -158,13 +148,13 @@ class DkimSigning(unittest.TestCase):
         pending = {r[1] for r in rows if r[3] == "pending"}
         self.assertEqual(len(pending), 2, rows)
         # The pending records are published beside the active ones.
-        self.assertEqual(set(published_records(t, "rotate.test")),
+        self.assertEqual(set(dkim_records(t, "rotate.test")),
                          {f"{s}._domainkey.rotate.test" for s in before | pending})
         t.process.send_signal(signal.SIGHUP)
         self.submit(message("before activation", sender="carol@rotate.test", to="bob@example.test"),
                     user="carol@rotate.test", password="carol-pw")
         raw = self.received_by(f"bob@{DOMAIN}", "before activation")
-        results = verify_all(raw, published_records(t, "rotate.test"))
+        results = verify_all(raw, dkim_records(t, "rotate.test"))
         self.assertEqual({s for s, _, _ in results}, before, results)
         self.assertTrue(all(ok for _, _, ok in results), results)
 
@@ -178,7 +168,7 @@ class DkimSigning(unittest.TestCase):
         self.submit(message("after activation", sender="carol@rotate.test", to="bob@example.test"),
                     user="carol@rotate.test", password="carol-pw")
         raw = self.received_by(f"bob@{DOMAIN}", "after activation")
-        results = verify_all(raw, published_records(t, "rotate.test"))
+        results = verify_all(raw, dkim_records(t, "rotate.test"))
         self.assertEqual({s for s, _, _ in results}, pending, results)
         self.assertTrue(all(ok for _, _, ok in results), results)
 

@@ -292,9 +292,13 @@ class PostfixPeerTest(unittest.TestCase):
         fields = header_fields(head)
         names = [name for name, _ in fields]
 
-        # tern's trace fields come first: Return-Path with the envelope sender, then its Received.
+        # tern's trace fields come first: Return-Path with the envelope sender, what its checks
+        # found (the message is unsigned), then its Received.
         self.assertEqual(fields[0], ("return-path", b"<bob@example.test>"), head.decode(errors="replace"))
         self.assertEqual(names.count("return-path"), 1)
+        self.assertEqual(fields[1][0], "authentication-results")
+        self.assertEqual(b" ".join(fields[1][1].split()), b"mail.example.test; dkim=none")
+        fields = fields[1:]
         self.assertEqual(fields[1][0], "received")
         received = fields[1][1].decode(errors="replace")
         self.assertRegex(received, r"^from postfix\.peer\.test \(.*\[127\.0\.0\.1\]\)", received)

@@ -27,11 +27,10 @@ import subprocess
 import time
 import unittest
 
-from harness import Tern, free_port, messages, queue_ids
+from harness import DNSMASQ, Dnsmasq, Tern, messages, queue_ids
 import test_postfix
 
 SEARCH_PATH = test_postfix.SEARCH_PATH
-DNSMASQ = shutil.which("dnsmasq", path=SEARCH_PATH)
 OPENSSL = shutil.which("openssl", path=SEARCH_PATH)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -87,26 +86,6 @@ def prerequisites_missing():
     if not OPENSSL:
         return "openssl is not installed"
     return test_postfix.prerequisites_missing()
-
-
-class Dnsmasq:
-    """A private DNS server: `zones` maps a domain to (MX host, address)."""
-
-    def __init__(self, zones):
-        self.port = free_port()
-        args = [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-                "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={self.port}", "--pid-file=",
-                "--log-facility=-"]
-        for domain, (host, address) in zones.items():
-            args += [f"--mx-host={domain},{host},10", f"--host-record={host},{address}"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.3)
-        if self.process.poll() is not None:
-            raise AssertionError(f"dnsmasq exited {self.process.returncode}")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 class ReceivingPostfix(test_postfix.Postfix):

@@ -205,5 +205,30 @@ TEST_F(SpoolTest, MappingAnUnfinishedSpoolIsRefused) {
   EXPECT_TRUE(MappedText::map("", spool));
 }
 
+TEST_F(SpoolTest, MapsWithTheFirstOctetsLeftOut) {
+  // A rewritten header section goes into the prefix; the spool's own header is skipped.
+  std::string text;
+  for (int i = 0; i < 50000; ++i) text += static_cast<char>('a' + i % 26);
+  Spool spool(small());
+  spool.append(text);
+  spool.finish();
+  ASSERT_TRUE(spool.spilled());
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  for (std::size_t skip : {std::size_t{0}, std::size_t{1}, std::size_t{100}, page - 1, page, page + 1,
+                           3 * page + 17, text.size() - 1, text.size()}) {
+    for (const std::string& prefix : {std::string(), std::string("X-New: 1\r\n"), std::string(page + 3, 'p')}) {
+      auto mapped = MappedText::map(prefix, spool, skip);
+      ASSERT_TRUE(mapped) << mapped.error().message;
+      EXPECT_TRUE((*mapped)->view() == prefix + text.substr(skip)) << "skip " << skip << " prefix " << prefix.size();
+      (*mapped)->release(0, (*mapped)->view().size());
+      EXPECT_TRUE((*mapped)->view() == prefix + text.substr(skip));
+    }
+  }
+  EXPECT_FALSE(MappedText::map("", spool, text.size() + 1));
+  Spool small_spool(small());
+  small_spool.append("Header: x\r\n\r\nbody");
+  EXPECT_EQ(MappedText::map("New: y\r\n\r\n", small_spool, 13).value()->view(), "New: y\r\n\r\nbody");
+}
+
 }  // namespace
 }  // namespace tern

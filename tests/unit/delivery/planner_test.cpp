@@ -279,7 +279,8 @@ TEST(PlanTrace, ReceivedNamesNoRecipientWhenThereAreSeveral) {
 TEST(PlanSteps, StandardStepsInOrder) {
   std::vector<std::string_view> names;
   for (const auto& s : standard_steps()) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string_view>{"route", "outbound_envelope", "return_path", "received",
+  EXPECT_EQ(names, (std::vector<std::string_view>{"route", "outbound_envelope", "return_path",
+                                                  "authentication_results", "received",
                                                   "submission_fields", "dkim_sign"}));
 }
 
