@@ -30,19 +30,6 @@ LoginThrottle::LoginThrottle(ThrottleOptions options, Clock clock)
       addresses_(std::max<std::size_t>(options_.max_failures_per_address, 1), std::max<std::size_t>(options_.max_entries, 1)),
       users_(std::max<std::size_t>(options_.max_failures_per_user, 1), std::max<std::size_t>(options_.max_entries, 1)) {}
 
-std::string LoginThrottle::address_key(std::string_view remote_address) {
-  std::error_code ec;
-  auto address = asio::ip::make_address(std::string(remote_address), ec);
-  if (ec) return std::string(remote_address.substr(0, max_key_octets));
-  address = unmapped(address);
-  if (address.is_v6()) {
-    auto bytes = address.to_v6().to_bytes();
-    std::fill(bytes.begin() + 8, bytes.end(), static_cast<unsigned char>(0));
-    return asio::ip::address_v6(bytes).to_string() + "/64";
-  }
-  return address.to_string();
-}
-
 std::string LoginThrottle::user_key(std::string_view username) {
   // The same parse as the authenticator's, so that every spelling the
   // store would take for one account ("Alice@EXAMPLE.test",
@@ -67,7 +54,7 @@ bool LoginThrottle::trusted(std::string_view remote_address) const {
 
 Admission LoginThrottle::check(std::string_view remote_address, std::string_view username) {
   const bool counted_address = !trusted(remote_address);
-  const std::string address = counted_address ? address_key(remote_address) : std::string();
+  const std::string address = counted_address ? network_key(remote_address, 32, 64) : std::string();
   const std::string user = username.empty() ? std::string() : user_key(username);
   std::lock_guard lock(mutex_);
   TimePoint now = clock_();
@@ -109,7 +96,7 @@ void LoginThrottle::end_pending(const std::string& address, const std::string& u
 }
 
 void LoginThrottle::record_unavailable(std::string_view remote_address, std::string_view username) {
-  const std::string address = trusted(remote_address) ? std::string() : address_key(remote_address);
+  const std::string address = trusted(remote_address) ? std::string() : network_key(remote_address, 32, 64);
   const std::string user = username.empty() ? std::string() : user_key(username);
   std::lock_guard lock(mutex_);
   end_pending(address, user);
@@ -117,7 +104,7 @@ void LoginThrottle::record_unavailable(std::string_view remote_address, std::str
 
 std::chrono::milliseconds LoginThrottle::record_failure(std::string_view remote_address, std::string_view username,
                                                         FailureKind kind) {
-  const std::string address = trusted(remote_address) ? std::string() : address_key(remote_address);
+  const std::string address = trusted(remote_address) ? std::string() : network_key(remote_address, 32, 64);
   const std::string user = username.empty() ? std::string() : user_key(username);
   std::lock_guard lock(mutex_);
   end_pending(address, user);
@@ -137,7 +124,7 @@ std::chrono::milliseconds LoginThrottle::record_failure(std::string_view remote_
 }
 
 void LoginThrottle::record_success(std::string_view remote_address, std::string_view username) {
-  const std::string address = trusted(remote_address) ? std::string() : address_key(remote_address);
+  const std::string address = trusted(remote_address) ? std::string() : network_key(remote_address, 32, 64);
   const std::string user = username.empty() ? std::string() : user_key(username);
   std::lock_guard lock(mutex_);
   end_pending(address, user);

@@ -85,8 +85,8 @@ class LoginThrottle {
   // failed): it no longer counts as in progress.
   void record_unavailable(std::string_view remote_address, std::string_view username);
 
-  // The key an address is counted under ("2001:db8:1:2::/64", "192.0.2.1").
-  static std::string address_key(std::string_view remote_address);
+  // An address is counted under network_key(address, 32, 64)
+  // (core/ip_network.hpp): "192.0.2.1", "2001:db8:1:2::/64".
   // The key a user name is counted under: the account address it names, in
   // the store's canonical form (any spelling of one address is one key:
   // ASCII case, needless quotes), or the ASCII-folded name when it is not an

@@ -1,6 +1,8 @@
 // CIDR parsing and matching over the address bytes.
 #include "core/ip_network.hpp"
 
+#include <asio/ip/network_v4.hpp>
+#include <asio/ip/network_v6.hpp>
 #include <fmt/format.h>
 
 #include <charconv>
@@ -25,6 +27,20 @@ asio::ip::address unmapped(const asio::ip::address& address) {
   if (address.is_v6() && address.to_v6().is_v4_mapped())
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
   return address;
+}
+
+std::string network_key(std::string_view address, unsigned v4_prefix, unsigned v6_prefix) {
+  constexpr std::size_t max_key_octets = 320;
+  asio::error_code ec;
+  auto parsed = asio::ip::make_address(std::string(address), ec);
+  if (ec) return std::string(address.substr(0, max_key_octets));
+  parsed = unmapped(parsed);
+  if (parsed.is_v4()) {
+    if (v4_prefix >= 32) return parsed.to_string();
+    return asio::ip::make_network_v4(parsed.to_v4(), static_cast<unsigned short>(v4_prefix)).canonical().to_string();
+  }
+  if (v6_prefix >= 128) return parsed.to_string();
+  return asio::ip::make_network_v6(parsed.to_v6(), static_cast<unsigned short>(v6_prefix)).canonical().to_string();
 }
 
 Result<IpNetwork> IpNetwork::parse(std::string_view text) {

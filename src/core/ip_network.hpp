@@ -39,4 +39,11 @@ class IpNetwork {
 // The address as it is matched: IPv4-mapped IPv6 unwrapped to IPv4.
 asio::ip::address unmapped(const asio::ip::address& address);
 
+// The network a client address is counted in (connection slots, the login
+// throttle): the address itself when the prefix is its full length, else
+// "NETWORK/PREFIX" with the host bits cleared ("192.0.2.0/24",
+// "2001:db8:1:2::/64"); IPv4-mapped addresses count as IPv4. Text that is
+// no address is its own key, cut to 320 octets.
+std::string network_key(std::string_view address, unsigned v4_prefix, unsigned v6_prefix);
+
 }  // namespace tern

@@ -161,32 +161,39 @@ Result<std::unique_ptr<Resolver>> Resolver::create(const std::vector<std::string
       if (int err = ub_ctx_set_fwd(context, forwarder.c_str()); err != 0) return fail("forwarder " + server, err);
     }
   }
-  return std::unique_ptr<Resolver>(new Resolver(context, threads));
+  return std::unique_ptr<Resolver>(new UnboundResolver(context, threads));
 }
 
-Resolver::Resolver(ub_ctx* context, unsigned threads) : context_(context), pool_(threads == 0 ? 1 : threads) {}
+UnboundResolver::UnboundResolver(ub_ctx* context, unsigned threads)
+    : context_(context), pool_(threads == 0 ? 1 : threads) {}
 
-Resolver::~Resolver() {
+UnboundResolver::~UnboundResolver() {
   pool_.join();
   ub_ctx_delete(context_);
 }
 
-asio::awaitable<Result<DnsAnswer>> Resolver::lookup_mx(std::string domain) {
+asio::awaitable<Result<DnsAnswer>> UnboundResolver::lookup_mx(std::string domain) {
   co_return co_await asio::co_spawn(pool_, run_lookup(&resolve_mx, context_, std::move(domain)), asio::use_awaitable);
 }
 
-asio::awaitable<Result<DnsAnswer>> Resolver::lookup_addresses(std::string host) {
+asio::awaitable<Result<DnsAnswer>> UnboundResolver::lookup_addresses(std::string host) {
   co_return co_await asio::co_spawn(pool_, run_lookup(&resolve_addresses, context_, std::move(host)),
                                     asio::use_awaitable);
 }
 
-asio::awaitable<Result<DnsAnswer>> Resolver::lookup_txt(std::string name) {
+asio::awaitable<Result<DnsAnswer>> UnboundResolver::lookup_txt(std::string name) {
   co_return co_await asio::co_spawn(pool_, run_lookup(&resolve_txt, context_, std::move(name)), asio::use_awaitable);
 }
 
-Result<DnsAnswer> Resolver::resolve_txt(ub_ctx* context, const std::string& name) {
+namespace {
+
+// One query whose records each `parse` turns into an entry of `answer`
+// (`add`); a malformed record fails the lookup like a DNS failure.
+template <class Parse, class Add>
+Result<DnsAnswer> resolve_records(ub_ctx* context, const std::string& name, int type, const char* what, Parse parse,
+                                  Add add) {
   DnsAnswer answer;
-  auto queried = query(context, name, type_txt);
+  auto queried = query(context, name, type);
   if (!queried) return std::move(queried).error();
   auto& result = *queried;
   if (result->nxdomain || result->rcode == rcode_nxdomain) {
@@ -195,34 +202,27 @@ Result<DnsAnswer> Resolver::resolve_txt(ub_ctx* context, const std::string& name
   }
   if (!result->havedata) return answer;
   for (int i = 0; result->data[i] != nullptr; ++i) {
-    auto record = parse_txt_rdata(reinterpret_cast<const unsigned char*>(result->data[i]),
-                                  static_cast<std::size_t>(result->len[i]));
-    if (!record) return make_error(Errc::unavailable, fmt::format("malformed TXT record for {}", name));
-    answer.txt.push_back(std::move(*record));
+    auto record = parse(reinterpret_cast<const unsigned char*>(result->data[i]),
+                        static_cast<std::size_t>(result->len[i]));
+    if (!record) return make_error(Errc::unavailable, fmt::format("malformed {} record for {}", what, name));
+    add(answer, std::move(*record));
   }
   return answer;
 }
 
-Result<DnsAnswer> Resolver::resolve_mx(ub_ctx* context, const std::string& domain) {
-  DnsAnswer answer;
-  auto queried = query(context, domain, type_mx);
-  if (!queried) return std::move(queried).error();
-  auto& result = *queried;
-  if (result->nxdomain || result->rcode == rcode_nxdomain) {
-    answer.nxdomain = true;
-    return answer;
-  }
-  if (!result->havedata) return answer;
-  for (int i = 0; result->data[i] != nullptr; ++i) {
-    auto record = parse_mx_rdata(reinterpret_cast<const unsigned char*>(result->data[i]),
-                                 static_cast<std::size_t>(result->len[i]));
-    if (!record) return make_error(Errc::unavailable, fmt::format("malformed MX record for {}", domain));
-    answer.mx.push_back(std::move(*record));
-  }
-  return answer;
+}  // namespace
+
+Result<DnsAnswer> UnboundResolver::resolve_txt(ub_ctx* context, const std::string& name) {
+  return resolve_records(context, name, type_txt, "TXT", parse_txt_rdata,
+                         [](DnsAnswer& a, std::string record) { a.txt.push_back(std::move(record)); });
 }
 
-Result<DnsAnswer> Resolver::resolve_addresses(ub_ctx* context, const std::string& host) {
+Result<DnsAnswer> UnboundResolver::resolve_mx(ub_ctx* context, const std::string& domain) {
+  return resolve_records(context, domain, type_mx, "MX", parse_mx_rdata,
+                         [](DnsAnswer& a, MxRecord record) { a.mx.push_back(std::move(record)); });
+}
+
+Result<DnsAnswer> UnboundResolver::resolve_addresses(ub_ctx* context, const std::string& host) {
   DnsAnswer answer;
   bool nxdomain = false;
   std::optional<Error> failure;

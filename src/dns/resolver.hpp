@@ -40,20 +40,33 @@ struct DnsAnswer {
   std::vector<std::string> txt;              // for lookup_txt: each record's strings joined (RFC 7208 3.3)
 };
 
+// The lookups tern makes. create() gives the libunbound resolver; tests
+// put a resolver of their own in its place (the queue's scheduler takes one).
 class Resolver {
  public:
   // `servers` are "host:port" forwarders; empty means the system's resolvers.
   static Result<std::unique_ptr<Resolver>> create(const std::vector<std::string>& servers, unsigned threads = 2);
-  ~Resolver();
-  Resolver(const Resolver&) = delete;
-  Resolver& operator=(const Resolver&) = delete;
+  virtual ~Resolver() = default;
 
-  asio::awaitable<Result<DnsAnswer>> lookup_mx(std::string domain);
-  asio::awaitable<Result<DnsAnswer>> lookup_addresses(std::string host);
-  asio::awaitable<Result<DnsAnswer>> lookup_txt(std::string name);
+  virtual asio::awaitable<Result<DnsAnswer>> lookup_mx(std::string domain) = 0;
+  virtual asio::awaitable<Result<DnsAnswer>> lookup_addresses(std::string host) = 0;
+  virtual asio::awaitable<Result<DnsAnswer>> lookup_txt(std::string name) = 0;
+};
+
+// libunbound's blocking ub_resolve on a pool of its own threads.
+class UnboundResolver final : public Resolver {
+ public:
+  ~UnboundResolver() override;
+  UnboundResolver(const UnboundResolver&) = delete;
+  UnboundResolver& operator=(const UnboundResolver&) = delete;
+
+  asio::awaitable<Result<DnsAnswer>> lookup_mx(std::string domain) override;
+  asio::awaitable<Result<DnsAnswer>> lookup_addresses(std::string host) override;
+  asio::awaitable<Result<DnsAnswer>> lookup_txt(std::string name) override;
 
  private:
-  explicit Resolver(ub_ctx* context, unsigned threads);
+  friend class Resolver;
+  explicit UnboundResolver(ub_ctx* context, unsigned threads);
   static Result<DnsAnswer> resolve_mx(ub_ctx* context, const std::string& domain);
   static Result<DnsAnswer> resolve_addresses(ub_ctx* context, const std::string& host);
   static Result<DnsAnswer> resolve_txt(ub_ctx* context, const std::string& name);

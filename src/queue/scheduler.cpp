@@ -39,8 +39,12 @@ Result<std::string> read_password(const std::filesystem::path& path) {
 
 Result<std::shared_ptr<Scheduler>> Scheduler::create(const Config& config, store::Store& store,
                                                      asio::io_context& io, SchedulerOptions options) {
-  auto resolver = Resolver::create(config.dns.servers);
-  if (!resolver) return std::move(resolver).error();
+  std::shared_ptr<Resolver> resolver = options.resolver;
+  if (!resolver) {
+    auto created = Resolver::create(config.dns.servers);
+    if (!created) return std::move(created).error();
+    resolver = std::move(*created);
+  }
   auto tls = net::make_client_context();
   if (!tls) return std::move(tls).error();
   std::string password;
@@ -49,12 +53,12 @@ Result<std::shared_ptr<Scheduler>> Scheduler::create(const Config& config, store
     if (!read) return std::move(read).error();
     password = std::move(*read);
   }
-  return std::shared_ptr<Scheduler>(new Scheduler(config, store, io, options, std::move(*resolver),
+  return std::shared_ptr<Scheduler>(new Scheduler(config, store, io, options, std::move(resolver),
                                                   std::move(*tls), std::move(password)));
 }
 
 Scheduler::Scheduler(const Config& config, store::Store& store, asio::io_context& io, SchedulerOptions options,
-                     std::unique_ptr<Resolver> resolver, std::shared_ptr<asio::ssl::context> tls,
+                     std::shared_ptr<Resolver> resolver, std::shared_ptr<asio::ssl::context> tls,
                      std::string password)
     : config_(config),
       store_(store),

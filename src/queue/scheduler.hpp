@@ -39,6 +39,8 @@ struct SchedulerOptions {
   ClientTimeouts timeouts;
   // The DKIM keys that sign delivery status notices; when absent, none.
   delivery::SigningKeys* signing = nullptr;
+  // The DNS to route by; when absent, libunbound with [dns] servers.
+  std::shared_ptr<Resolver> resolver;
 };
 
 class Scheduler : public std::enable_shared_from_this<Scheduler> {
@@ -54,7 +56,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
 
  private:
   Scheduler(const Config& config, store::Store& store, asio::io_context& io, SchedulerOptions options,
-            std::unique_ptr<Resolver> resolver, std::shared_ptr<asio::ssl::context> tls, std::string password);
+            std::shared_ptr<Resolver> resolver, std::shared_ptr<asio::ssl::context> tls, std::string password);
 
   asio::awaitable<void> loop();
   asio::awaitable<void> deliver_entry(store::QueueEntry entry);
@@ -79,7 +81,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   store::Store& store_;
   asio::io_context& io_;
   SchedulerOptions options_;
-  std::unique_ptr<Resolver> resolver_;
+  std::shared_ptr<Resolver> resolver_;
   std::shared_ptr<asio::ssl::context> tls_;
   std::string smarthost_password_;
   std::string owner_;

@@ -1,8 +1,6 @@
 #include "server/slots.hpp"
 
 #include <asio/ip/address.hpp>
-#include <asio/ip/network_v4.hpp>
-#include <asio/ip/network_v6.hpp>
 
 #include <algorithm>
 
@@ -12,24 +10,9 @@ namespace tern::server {
 
 SlotTable::SlotTable(const LimitsConfig& limits) : limits_(limits) {}
 
-std::string SlotTable::network_key(const std::string& address, unsigned v4_prefix, unsigned v6_prefix) {
-  asio::error_code ec;
-  auto parsed = asio::ip::make_address(address, ec);
-  if (ec) return address;
-  parsed = unmapped(parsed);
-  if (parsed.is_v4()) {
-    if (v4_prefix >= 32) return parsed.to_string();
-    const auto network = asio::ip::make_network_v4(parsed.to_v4(), static_cast<unsigned short>(v4_prefix));
-    return network.canonical().to_string();
-  }
-  if (v6_prefix >= 128) return parsed.to_string();
-  const auto network = asio::ip::make_network_v6(parsed.to_v6(), static_cast<unsigned short>(v6_prefix));
-  return network.canonical().to_string();
-}
-
 SlotTable::Admission SlotTable::admit(std::uint64_t id, const std::shared_ptr<net::Connection>& connection) {
   std::string network =
-      network_key(connection->peer_address(), limits_.per_ip_prefix_v4, limits_.per_ip_prefix_v6);
+      tern::network_key(connection->peer_address(), limits_.per_ip_prefix_v4, limits_.per_ip_prefix_v6);
   std::lock_guard lock(mutex_);
   Admission admission;
   auto& from_network = per_network_[network];

@@ -55,10 +55,8 @@ class SlotTable {
   std::vector<std::shared_ptr<net::Connection>> open();
   std::size_t size();
 
-  // The key a peer address is counted under: the address masked to the
-  // configured prefix ("192.0.2.0/24", "2001:db8:1:2::/64"; an IPv4 address
-  // mapped into IPv6 counts as IPv4). Unparsable text counts as itself.
-  static std::string network_key(const std::string& address, unsigned v4_prefix, unsigned v6_prefix);
+  // A peer address is counted under network_key (core/ip_network.hpp) with
+  // the configured prefixes.
 
  private:
   struct Slot {

@@ -41,8 +41,11 @@ def message(subject, sender=f"Alice <alice@{DOMAIN}>", to=f"bob@{DOMAIN}", body=
 class DkimSigning(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # nowhere.test is a closed port: its mail expires after a few seconds and bounces.
         cls.tern = Tern(protocols=("smtp", "submission"),
-                        extra='[submission.domain_sender_policy]\n"gateway.test" = "any"\n')
+                        extra='[submission.domain_sender_policy]\n"gateway.test" = "any"\n'
+                              '[relay.routes]\n"nowhere.test" = "127.0.0.1:1"\n'
+                              '[queue]\nretry = ["1s"]\nmax_age = "3s"\n')
         t = cls.tern
         t.add_user(f"alice@{DOMAIN}", PASSWORD)
         t.add_user(f"bob@{DOMAIN}", "bob-pw")
@@ -123,6 +126,22 @@ class DkimSigning(unittest.TestCase):
         # Whitespace and folding changes pass (relaxed canonicalization).
         refolded = raw.replace(b"Subject: to be altered", b"Subject:   to be\r\n altered ")
         self.assertTrue(all(ok for _, _, ok in verify_all(refolded, records)))
+
+    def test_bounces_are_signed_by_the_domain_of_the_host_name(self):
+        self.submit(message("to nowhere", to="someone@nowhere.test"), to=("someone@nowhere.test",))
+        deadline = time.time() + 30
+        notice = None
+        while notice is None and time.time() < deadline:
+            for raw in messages(self.tern, f"alice@{DOMAIN}"):
+                if b"Subject: Undelivered Mail Returned to Sender" in raw and b"nowhere.test" in raw:
+                    notice = raw
+            time.sleep(0.2)
+        self.assertIsNotNone(notice, self.tern.read_log()[-2000:])
+        # From: MAILER-DAEMON@mail.example.test, signed by the parent domain that has keys.
+        self.assertIn(b"From: Mail Delivery System <MAILER-DAEMON@mail.example.test>", notice)
+        results = verify_all(notice, dkim_records(self.tern, DOMAIN))
+        self.assertEqual(sorted(a for _, a, _ in results), ["ed25519-sha256", "rsa-sha256"], results)
+        self.assertTrue(all(ok for _, _, ok in results), results)
 
     def test_port_25_mail_is_not_signed(self):
         with smtplib.SMTP("127.0.0.1", self.tern.ports["smtp"], timeout=20) as s:

@@ -30,15 +30,8 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::A
     ctx.bad(command, "invalid mailbox name");
     co_return;
   }
-  auto mailbox = co_await ctx.find_mailbox(*name);
-  if (!mailbox) {
-    ctx.store_failed(command, mailbox.error());
-    co_return;
-  }
-  if (!*mailbox) {
-    ctx.no(command, "TRYCREATE", no_such_mailbox);
-    co_return;
-  }
+  auto mailbox = co_await ctx.existing_mailbox(command, *name, "TRYCREATE");
+  if (!mailbox) co_return;
   std::vector<std::uint32_t> uids;
   for (const command::AppendMessage& message : append.messages) {
     if (message.spooled && message.spooled->failed()) {
@@ -80,7 +73,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::A
     } else {
       prepared = store::prepare_message(message.data, date);
     }
-    auto placed = co_await ctx.env.store.append((*mailbox)->id, std::move(prepared), flags->bits,
+    auto placed = co_await ctx.env.store.append(mailbox->id, std::move(prepared), flags->bits,
                                                 std::move(flags->keywords));
     if (!placed) {
       ctx.store_failed(command, placed.error());
@@ -94,7 +87,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::A
   } else {
     uid_list = compact_sequence_set(uids);
   }
-  ctx.reply(command, Status::ok, "APPENDUID " + std::to_string((*mailbox)->uidvalidity) + " " + uid_list,
+  ctx.reply(command, Status::ok, "APPENDUID " + std::to_string(mailbox->uidvalidity) + " " + uid_list,
             "APPEND completed");
 }
 

@@ -57,6 +57,17 @@ asio::awaitable<bool> Context::room_for_mailbox(const Command& command, const st
   co_return false;
 }
 
+asio::awaitable<std::optional<store::Mailbox>> Context::existing_mailbox(const Command& command, std::string name,
+                                                                        std::string_view missing) {
+  auto found = co_await find_mailbox(std::move(name));
+  if (!found) {
+    store_failed(command, found.error());
+    co_return std::nullopt;
+  }
+  if (!*found) no(command, missing, no_such_mailbox);
+  co_return std::move(*found);
+}
+
 void Context::store_failed(const Command& command, const Error& error) {
   log::error("session={} event=store_error command={} error={}", id, log::kv(command.name), log::kv(error.message));
   if (error.code == Errc::unavailable)

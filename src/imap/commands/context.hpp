@@ -126,6 +126,13 @@ class Context {
     co_return co_await env.store.find_mailbox(account->id, std::move(name));
   }
 
+  // The mailbox a command names, which must exist: nullopt when the command
+  // has been answered (a store failure, or NO [`missing`] "no such
+  // mailbox": NONEXISTENT for SELECT and STATUS, TRYCREATE for APPEND, COPY
+  // and MOVE, RFC 9051 7.1).
+  asio::awaitable<std::optional<store::Mailbox>> existing_mailbox(const Command& command, std::string name,
+                                                                 std::string_view missing);
+
   // Whether the account may hold the mailboxes that creating `name` (and
   // its missing parents) adds, plus `extra` (RENAME: -1, the old name goes):
   // limits.max_mailboxes. Answers NO [LIMIT] (RFC 5530) itself when not; a

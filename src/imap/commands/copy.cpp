@@ -38,21 +38,14 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::C
   }
   auto uids = uids_for(ctx, command, copy.set);
   if (!uids) co_return;
-  auto target = co_await ctx.find_mailbox(*name);
-  if (!target) {
-    ctx.store_failed(command, target.error());
-    co_return;
-  }
-  if (!*target) {
-    ctx.no(command, "TRYCREATE", no_such_mailbox);
-    co_return;
-  }
+  auto target = co_await ctx.existing_mailbox(command, *name, "TRYCREATE");
+  if (!target) co_return;
   if (uids->empty()) {
     ctx.ok(command, "COPY completed (nothing to copy)");
     co_return;
   }
   auto map = co_await ctx.env.store.copy_entries(ctx.account->id, ctx.view->mailbox_id(), std::move(*uids),
-                                                 (*target)->id);
+                                                 target->id);
   if (!map) {
     ctx.store_failed(command, map.error());
     co_return;
@@ -61,7 +54,7 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::C
     ctx.ok(command, "COPY completed (nothing to copy)");
     co_return;
   }
-  ctx.reply(command, Status::ok, copyuid((*target)->uidvalidity, *map), "COPY completed");
+  ctx.reply(command, Status::ok, copyuid(target->uidvalidity, *map), "COPY completed");
 }
 
 }  // namespace tern::imap

@@ -19,16 +19,9 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::M
   }
   auto uids = uids_for(ctx, command, move.set);
   if (!uids) co_return;
-  auto target = co_await ctx.find_mailbox(*name);
-  if (!target) {
-    ctx.store_failed(command, target.error());
-    co_return;
-  }
-  if (!*target) {
-    ctx.no(command, "TRYCREATE", no_such_mailbox);
-    co_return;
-  }
-  if ((*target)->id == ctx.view->mailbox_id()) {
+  auto target = co_await ctx.existing_mailbox(command, *name, "TRYCREATE");
+  if (!target) co_return;
+  if (target->id == ctx.view->mailbox_id()) {
     ctx.no(command, "CANNOT", "source and target are the same mailbox");
     co_return;
   }
@@ -37,12 +30,12 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::M
     co_return;
   }
   auto map = co_await ctx.env.store.move_entries(ctx.account->id, ctx.view->mailbox_id(), std::move(*uids),
-                                                 (*target)->id);
+                                                 target->id);
   if (!map) {
     ctx.store_failed(command, map.error());
     co_return;
   }
-  if (!map->empty()) ctx.untagged("* OK [" + copyuid((*target)->uidvalidity, *map) + "] moved\r\n");
+  if (!map->empty()) ctx.untagged("* OK [" + copyuid(target->uidvalidity, *map) + "] moved\r\n");
   std::vector<std::uint32_t> moved;
   for (const store::UidMapping& m : *map) moved.push_back(m.from_uid);
   ctx.untagged(ctx.view->remove_uids(moved, ctx.view_options(true)));

@@ -71,23 +71,16 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
     ctx.bad(command, "QRESYNC is not enabled");  // RFC 7162 3.2.5
     co_return;
   }
-  auto mailbox = co_await ctx.find_mailbox(*name);
-  if (!mailbox) {
-    ctx.store_failed(command, mailbox.error());
-    co_return;
-  }
-  if (!*mailbox) {
-    ctx.no(command, "NONEXISTENT", no_such_mailbox);
-    co_return;
-  }
-  auto entries = co_await ctx.env.store.list_entries((*mailbox)->id);
+  auto mailbox = co_await ctx.existing_mailbox(command, *name, "NONEXISTENT");
+  if (!mailbox) co_return;
+  auto entries = co_await ctx.env.store.list_entries(mailbox->id);
   if (!entries) {
     ctx.store_failed(command, entries.error());
     co_return;
   }
   // The mailbox as it was when the entries were read: a change committed
   // since then is reported by the next sync.
-  store::Mailbox state = **mailbox;
+  store::Mailbox state = *mailbox;
   if (select.condstore) ctx.condstore = true;
   ctx.view.emplace(state, std::move(*entries), select.read_only);
   if (!ctx.rev2) {

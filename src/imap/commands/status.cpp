@@ -36,23 +36,16 @@ asio::awaitable<void> run(Context& ctx, const Command& command, const command::S
     ctx.bad(command, "invalid mailbox name");
     co_return;
   }
-  auto mailbox = co_await ctx.find_mailbox(*name);
-  if (!mailbox) {
-    ctx.store_failed(command, mailbox.error());
-    co_return;
-  }
-  if (!*mailbox) {
-    ctx.no(command, "NONEXISTENT", no_such_mailbox);
-    co_return;
-  }
-  auto counts = co_await ctx.env.store.mailbox_status(ctx.account->id, (*mailbox)->id);
+  auto mailbox = co_await ctx.existing_mailbox(command, *name, "NONEXISTENT");
+  if (!mailbox) co_return;
+  auto counts = co_await ctx.env.store.mailbox_status(ctx.account->id, mailbox->id);
   if (!counts) {
     ctx.store_failed(command, counts.error());
     co_return;
   }
   for (StatusItem item : status.items)
     if (item == StatusItem::highestmodseq) ctx.condstore = true;  // RFC 7162 3.1.2
-  ctx.untagged(status_line(ctx, (*mailbox)->name, status.items, *counts));
+  ctx.untagged(status_line(ctx, mailbox->name, status.items, *counts));
   ctx.ok(command, "STATUS completed");
 }
 

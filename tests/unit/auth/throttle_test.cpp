@@ -142,18 +142,6 @@ TEST(Throttle, EverySpellingOfAnAccountIsOneKey) {
     EXPECT_EQ(throttle.check("203.0.113.1", spelling).status, AdmissionStatus::blocked) << spelling;
 }
 
-TEST(Throttle, AddressKeys) {
-  EXPECT_EQ(LoginThrottle::address_key("192.0.2.1"), "192.0.2.1");
-  EXPECT_EQ(LoginThrottle::address_key("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
-  EXPECT_EQ(LoginThrottle::address_key("2001:db8:1:2:ffff::1"), "2001:db8:1:2::/64");
-  EXPECT_EQ(LoginThrottle::address_key("::ffff:192.0.2.1"), "192.0.2.1");
-  EXPECT_EQ(LoginThrottle::address_key("not an address"), "not an address");
-  EXPECT_EQ(LoginThrottle::user_key("Alice@EXAMPLE.com"), "alice@example.com");
-  EXPECT_EQ(LoginThrottle::user_key("\"Alice\"@example.com"), "alice@example.com");
-  EXPECT_EQ(LoginThrottle::user_key("\"a b\"@example.com"), "\"a b\"@example.com");
-  EXPECT_EQ(LoginThrottle::user_key("NoDomain"), "nodomain");
-}
-
 TEST(Throttle, Ipv6PrefixSharesOneCount) {
   FakeClock clock;
   LoginThrottle throttle({}, clock.function());
@@ -396,6 +384,13 @@ TEST(Throttle, LimitsAndWindowAreConfigurable) {
   clock.now += 60s;
   EXPECT_TRUE(throttle.check("192.0.2.40", "").allowed());
   EXPECT_TRUE(throttle.check("203.0.113.1", "dave@example.com").allowed());
+}
+
+TEST(Throttle, UserKeys) {
+  EXPECT_EQ(LoginThrottle::user_key("Alice@EXAMPLE.com"), "alice@example.com");
+  EXPECT_EQ(LoginThrottle::user_key("\"Alice\"@example.com"), "alice@example.com");
+  EXPECT_EQ(LoginThrottle::user_key("\"a b\"@example.com"), "\"a b\"@example.com");
+  EXPECT_EQ(LoginThrottle::user_key("NoDomain"), "nodomain");
 }
 
 }  // namespace

@@ -71,5 +71,22 @@ TEST(IpNetwork, MappedAddressesMatchIpv4Networks) {
   EXPECT_EQ(unmapped(asio::ip::make_address("2001:db8::1")).to_string(), "2001:db8::1");
 }
 
+TEST(NetworkKey, AddressesAndPrefixes) {
+  // Connection slots count per configured prefix; the login throttle per address and per IPv6 /64.
+  EXPECT_EQ(network_key("192.0.2.1", 32, 64), "192.0.2.1");
+  EXPECT_EQ(network_key("2001:db8:1:2:3:4:5:6", 32, 64), "2001:db8:1:2::/64");
+  EXPECT_EQ(network_key("2001:db8:1:2:ffff::1", 32, 64), "2001:db8:1:2::/64");
+  EXPECT_EQ(network_key("::ffff:192.0.2.1", 32, 64), "192.0.2.1");
+  EXPECT_EQ(network_key("not an address", 32, 64), "not an address");
+  EXPECT_EQ(network_key("192.0.2.77", 32, 64), "192.0.2.77");
+  EXPECT_EQ(network_key("192.0.2.77", 24, 64), "192.0.2.0/24");
+  EXPECT_EQ(network_key("::ffff:192.0.2.77", 24, 64), "192.0.2.0/24");
+  EXPECT_EQ(network_key("2001:db8:1:2:aaaa::1", 32, 64), "2001:db8:1:2::/64");
+  EXPECT_EQ(network_key("2001:db8:1:2:aaaa::1", 32, 48), "2001:db8:1::/48");
+  EXPECT_EQ(network_key("2001:db8::1", 32, 128), "2001:db8::1");
+  EXPECT_EQ(network_key("not an address", 24, 64), "not an address");
+  EXPECT_EQ(network_key(std::string(400, 'x'), 32, 64), std::string(320, 'x'));
+}
+
 }  // namespace
 }  // namespace tern

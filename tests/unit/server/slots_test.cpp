@@ -38,16 +38,6 @@ class SlotTableTest : public ::testing::Test {
   std::vector<std::shared_ptr<net::MemoryConnection>> held_;
 };
 
-TEST(NetworkKey, AddressesAndPrefixes) {
-  EXPECT_EQ(SlotTable::network_key("192.0.2.77", 32, 64), "192.0.2.77");
-  EXPECT_EQ(SlotTable::network_key("192.0.2.77", 24, 64), "192.0.2.0/24");
-  EXPECT_EQ(SlotTable::network_key("::ffff:192.0.2.77", 24, 64), "192.0.2.0/24");
-  EXPECT_EQ(SlotTable::network_key("2001:db8:1:2:aaaa::1", 32, 64), "2001:db8:1:2::/64");
-  EXPECT_EQ(SlotTable::network_key("2001:db8:1:2:aaaa::1", 32, 48), "2001:db8:1::/48");
-  EXPECT_EQ(SlotTable::network_key("2001:db8::1", 32, 128), "2001:db8::1");
-  EXPECT_EQ(SlotTable::network_key("not an address", 24, 64), "not an address");
-}
-
 TEST_F(SlotTableTest, PerAddressLimit) {
   SlotTable slots(limits_);
   for (int i = 0; i < 3; ++i) idle(slots, "192.0.2.1");

@@ -240,5 +240,66 @@ TEST_F(SmtpSession, ClientThatGoesAwayEndsTheSession) {
   EXPECT_FALSE(c.failed());
 }
 
+// The messages in alice's INBOX, as stored.
+std::vector<std::string> alice_messages(store::Store& store) {
+  std::vector<std::string> out;
+  auto account = run_blocking(store.find_account("alice@example.test"));
+  if (!account || !*account) return out;
+  auto inbox = run_blocking(store.find_mailbox((*account)->id, "INBOX"));
+  if (!inbox || !*inbox) return out;
+  auto entries = run_blocking(store.list_entries((*inbox)->id));
+  if (!entries) return out;
+  for (const auto& e : *entries) {
+    auto text = run_blocking(store.read_message(e.message_id));
+    if (text) out.push_back(*text);
+  }
+  return out;
+}
+
+TEST_F(SmtpSession, SubmissionRefusesAFromAddressTheAccountDoesNotOwn) {
+  Client& c = submission_over_tls();
+  c.command("AUTH PLAIN " + plain_credentials("alice@example.test", "alice-password"), "235 ");
+  auto send = [&](const std::string& from) {
+    c.command("MAIL FROM:<alice@example.test>", "250 ");
+    c.command("RCPT TO:<alice@example.test>", "250 ");
+    c.command("DATA", "354 ");
+    return c.command("From: " + from + "\r\nSubject: s\r\n\r\nhi\r\n.", "\r\n");
+  };
+  const std::string refused = send("Bob <bob@example.test>");
+  EXPECT_NE(refused.find("553 5.7.1 From: <bob@example.test> is not an address of alice@example.test"),
+            std::string::npos)
+      << refused;
+  EXPECT_TRUE(alice_messages(*store_).empty());
+  EXPECT_NE(send("Alice <ALICE@example.test>").find("250 2.0.0"), std::string::npos);
+  EXPECT_EQ(alice_messages(*store_).size(), 1u);
+}
+
+TEST_F(SmtpSession, InboundMailGetsAuthenticationResultsAndLosesForgedOnes) {
+  Client& c = smtp();
+  c.expect("220 ");
+  c.command("EHLO client.example", "250 ");
+  c.command("MAIL FROM:<carol@example.net>", "250 ");
+  c.command("RCPT TO:<alice@example.test>", "250 ");
+  c.command("DATA", "354 ");
+  const std::string done = c.command(
+      "Authentication-Results: Mail.Example.Test; dkim=pass header.d=bank.example\r\n"
+      "Authentication-Results: other.example; spf=pass\r\n"
+      "DKIM-Signature: v=1; a=rsa-sha256; d=example.net; s=sel; h=from; bh=AAAA; b=AAAA\r\n"
+      "From: carol@example.net\r\n\r\nhello\r\n.",
+      "\r\n");
+  EXPECT_NE(done.find("250 2.0.0"), std::string::npos) << done;
+  auto stored = alice_messages(*store_);
+  ASSERT_EQ(stored.size(), 1u);
+  const std::string& m = stored[0];
+  EXPECT_EQ(m.find("bank.example"), std::string::npos) << m;
+  EXPECT_NE(m.find("Authentication-Results: other.example; spf=pass\r\n"), std::string::npos) << m;
+  // No resolver in this environment: the key lookup is a temporary failure.
+  EXPECT_NE(m.find("Authentication-Results: mail.example.test;\r\n\tdkim=temperror (key lookup failed for now) "
+                   "header.d=example.net"),
+            std::string::npos)
+      << m;
+  EXPECT_TRUE(m.ends_with("From: carol@example.net\r\n\r\nhello\r\n")) << m;
+}
+
 }  // namespace
 }  // namespace tern::session::testing
