@@ -2,18 +2,19 @@
 
 #include "core/log.hpp"
 #include "core/text.hpp"
-#include "mime/address.hpp"
-#include "mime/header.hpp"
+#include "delivery/sender_policy.hpp"
 
 namespace tern::delivery {
 
-std::string from_domain(std::string_view message) {
-  auto fields = mime::parse_header(message.substr(0, mime::header_size(message)));
-  auto from = mime::find_field(fields, "From");
-  if (!from) return {};
-  // The parser names a missing part as IMAP's ENVELOPE does (RFC 9051 7.5.2).
-  for (const auto& a : mime::parse_address_list(*from))
-    if (a.mailbox && a.host && *a.host != "MISSING_DOMAIN") return text::to_lower(*a.host);
+std::string from_domain(std::string_view message) { return from_domain(from_addresses(message)); }
+
+std::string from_domain(const std::vector<std::string>& from) {
+  // The parser names a missing domain as IMAP's ENVELOPE does (RFC 9051
+  // 7.5.2); from_addresses keeps it, in lower case: no domain of ours.
+  for (const auto& a : from) {
+    std::string domain = a.substr(a.rfind('@') + 1);
+    if (domain != "missing_domain") return domain;
+  }
   return {};
 }
 

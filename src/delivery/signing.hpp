@@ -23,6 +23,8 @@ namespace tern::delivery {
 // The domain of the first address in the message's From: field, in lower
 // case; "" when there is none.
 std::string from_domain(std::string_view message);
+// The same, of addresses from_addresses (sender_policy.hpp) gave.
+std::string from_domain(const std::vector<std::string>& from);
 
 // The signers of `domain` or of its nearest parent that has active keys,
 // from `keys` (the store's rows; pending and retired ones never sign).

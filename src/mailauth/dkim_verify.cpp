@@ -283,8 +283,13 @@ std::string signed_header_data(const Signature& signature, const RawField& field
 
 Verdict verify(const RawField& field, std::string_view header, std::string_view body, const KeyLookup& lookup,
                std::int64_t now) {
+  BodyHashes hashes;
+  return verify(field, parse_signature(field), header, body, lookup, now, hashes);
+}
+
+Verdict verify(const RawField& field, const Result<Signature>& parsed, std::string_view header,
+               std::string_view body, const KeyLookup& lookup, std::int64_t now, BodyHashes& hashes) {
   Verdict v;
-  auto parsed = parse_signature(field);
   if (!parsed) {
     v.status = Status::permerror;
     v.reason = parsed.error().message;
@@ -317,9 +322,9 @@ Verdict verify(const RawField& field, std::string_view header, std::string_view 
   if (key->type == KeyType::rsa && key->bits < 1024)
     return done(Status::fail, fmt::format("{}-bit RSA key is too short", key->bits));
 
-  BodyHasher hasher(s.body_c);
-  hasher.update(body);
-  Digest bh = hasher.finish();
+  std::optional<Digest>& known = s.body_c == Canonicalization::simple ? hashes.simple : hashes.relaxed;
+  if (!known) known = body_hash(body, s.body_c);
+  const Digest& bh = *known;
   if (s.body_hash != std::string_view(reinterpret_cast<const char*>(bh.data()), bh.size()))
     return done(Status::fail, "body hash mismatch");
 

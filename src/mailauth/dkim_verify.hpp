@@ -86,6 +86,17 @@ struct Verdict {
 Verdict verify(const RawField& field, std::string_view header, std::string_view body, const KeyLookup& key,
                std::int64_t now);
 
+// The body hashes of one message, each computed when a signature first
+// needs it: the signatures of a message mostly share one canonicalization.
+struct BodyHashes {
+  std::optional<Digest> simple, relaxed;
+};
+
+// verify() for a signature the caller parsed already (to look up its key),
+// sharing the body hashes of the message's other signatures.
+Verdict verify(const RawField& field, const Result<Signature>& signature, std::string_view header,
+               std::string_view body, const KeyLookup& key, std::int64_t now, BodyHashes& hashes);
+
 // The DKIM-Signature fields of a header section (at most `limit`, the
 // first ones: each costs a DNS lookup).
 std::vector<RawField> signature_fields(std::string_view header, std::size_t limit = 8);

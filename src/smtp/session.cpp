@@ -17,12 +17,12 @@
 #include "core/spool.hpp"
 #include "core/text.hpp"
 #include "delivery/planner.hpp"
+#include "delivery/sender_policy.hpp"
+#include "delivery/signing.hpp"
 #include "dns/resolver.hpp"
 #include "mailauth/authentication_results.hpp"
 #include "mailauth/dkim_verify.hpp"
 #include "mime/header.hpp"
-#include "delivery/sender_policy.hpp"
-#include "delivery/signing.hpp"
 #include "session/core_handler.hpp"
 #include "session/login.hpp"
 #include "store/prepare_message.hpp"
@@ -156,9 +156,9 @@ class Session final : public CoreHandler {
   // Every From: address of a message from an authenticated user must pass
   // the sender policy too: the envelope alone would let alice write
   // "From: Bob <bob@example.test>".
-  asio::awaitable<Result<void>> check_from(const std::string& auth_user, std::string_view message) {
+  asio::awaitable<Result<void>> check_from(const std::string& auth_user,
+                                           const std::vector<std::string>& addresses) {
     constexpr std::size_t max_from = 50;
-    auto addresses = delivery::from_addresses(message);
     if (addresses.size() > max_from)
       co_return make_error(Errc::denied, fmt::format("Too many From: addresses (more than {})", max_from));
     for (const auto& a : addresses) {
@@ -200,9 +200,8 @@ class Session final : public CoreHandler {
   }
 
   // The key of one DKIM signature, looked up in DNS.
-  asio::awaitable<dkim::KeyLookup> lookup_key(const dkim::RawField& field) {
+  asio::awaitable<dkim::KeyLookup> lookup_key(const Result<dkim::Signature>& signature) {
     dkim::KeyLookup key;
-    auto signature = dkim::parse_signature(field);
     if (!signature) co_return key;  // verify() reports the permerror
     if (env_.resolver == nullptr) {
       key.outcome = dkim::KeyLookup::Outcome::temporary_failure;
@@ -228,9 +227,11 @@ class Session final : public CoreHandler {
     const std::string_view header = input.message.substr(0, header_end);
     const std::string_view body = input.message.substr(header_end);
     std::vector<dkim::Verdict> verdicts;
+    dkim::BodyHashes body_hashes;
     for (const auto& field : dkim::signature_fields(header)) {
-      auto key = co_await lookup_key(field);
-      dkim::Verdict v = dkim::verify(field, header, body, key, input.now);
+      auto signature = dkim::parse_signature(field);
+      auto key = co_await lookup_key(signature);
+      dkim::Verdict v = dkim::verify(field, signature, header, body, key, input.now, body_hashes);
       log::info("session={} event=dkim id={} result={} domain={} selector={} reason={}", id_, input.id,
                 dkim::status_name(v.status), log::kv(v.domain), log::kv(v.selector), log::kv(v.reason));
       verdicts.push_back(std::move(v));
@@ -273,8 +274,12 @@ class Session final : public CoreHandler {
     }
     input.message = (*body)->view();
     input.spool = &deliver.message;
+    // The From: addresses of mail from an authenticated user: checked by
+    // the sender policy, and their domain chooses the DKIM keys.
+    std::vector<std::string> from;
     if (!input.envelope.auth_user.empty()) {
-      auto from_ok = co_await check_from(input.envelope.auth_user, input.message);
+      from = delivery::from_addresses(input.message);
+      auto from_ok = co_await check_from(input.envelope.auth_user, from);
       if (!from_ok) co_return std::move(from_ok).error();
     }
     // Mail from elsewhere has its DKIM signatures checked, the results on top
@@ -292,7 +297,7 @@ class Session final : public CoreHandler {
     }
     // Mail from an authenticated user is signed with its From: domain's keys.
     if (env_.signing != nullptr && !input.envelope.auth_user.empty()) {
-      auto signers = co_await env_.signing->signers_for(delivery::from_domain(input.message));
+      auto signers = co_await env_.signing->signers_for(delivery::from_domain(from));
       input.signers = std::move(signers);
     }
     delivery::Plan plan = delivery::plan_delivery(input);

@@ -215,7 +215,7 @@ class Tern:
 # ---------------------------------------------------------------------------
 # Helpers for the protocol tests (test_smtp_*.py). Additive only.
 
-import re  # noqa: E402
+import smtplib  # noqa: E402
 import ssl  # noqa: E402
 
 
@@ -225,6 +225,14 @@ def insecure_tls_context():
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def submit(tern, user, password, sender, recipients, raw):
+    """Sends RAW on TERN's submission listener from SENDER to RECIPIENTS, after STARTTLS and AUTH as USER."""
+    with smtplib.SMTP("127.0.0.1", tern.ports["submission"], timeout=20) as s:
+        s.starttls(context=insecure_tls_context())
+        s.login(user, password)
+        s.sendmail(sender, list(recipients), raw)
 
 
 def _mailboxes(tern, address):

@@ -10,7 +10,7 @@ import unittest
 
 import dkim
 
-from harness import Tern, dkim_records, insecure_tls_context, messages
+from harness import Tern, dkim_records, messages, submit
 
 DOMAIN = "example.test"
 PASSWORD = "alice-secret-pw"
@@ -63,10 +63,7 @@ class DkimSigning(unittest.TestCase):
             cls.tern.close()
 
     def submit(self, raw, user=f"alice@{DOMAIN}", password=PASSWORD, to=(f"bob@{DOMAIN}",)):
-        with smtplib.SMTP("127.0.0.1", self.tern.ports["submission"], timeout=20) as s:
-            s.starttls(context=insecure_tls_context())
-            s.login(user, password)
-            s.sendmail(user, list(to), raw)  # the envelope sender is the account itself
+        submit(self.tern, user, password, user, to, raw)  # the envelope sender is the account itself
 
     def received_by(self, address, subject):
         deadline = time.time() + 20

@@ -18,7 +18,7 @@ import unittest
 import dkim
 import nacl.signing
 
-from harness import DNSMASQ, Dnsmasq, Tern, dkim_records, insecure_tls_context, messages
+from harness import DNSMASQ, Dnsmasq, Tern, dkim_records, messages, submit
 
 
 
@@ -104,10 +104,7 @@ class DkimVerification(unittest.TestCase):
 
     def test_mail_from_tern_a_passes_at_tern_b(self):
         raw = b"From: Alice <alice@a.test>\r\nTo: bob@b.test\r\nSubject: a to b\r\n\r\nHi Bob.\r\n"
-        with smtplib.SMTP("127.0.0.1", self.a.ports["submission"], timeout=20) as s:
-            s.starttls(context=insecure_tls_context())
-            s.login("alice@a.test", "alice-pw")
-            s.sendmail("alice@a.test", ["bob@b.test"], raw)
+        submit(self.a, "alice@a.test", "alice-pw", "alice@a.test", ["bob@b.test"], raw)
         got = self.arrived("a to b")
         results = self.results(got)
         self.assertEqual(len(results), 2, results)

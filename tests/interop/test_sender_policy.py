@@ -5,7 +5,7 @@ domain_sender_policy widen that to the account's domain or to anything."""
 import smtplib
 import unittest
 
-from harness import Tern, insecure_tls_context, messages
+from harness import Tern, insecure_tls_context, messages, submit
 
 DOMAIN = "example.test"
 
@@ -36,10 +36,7 @@ class SenderPolicy(unittest.TestCase):
             cls.tern.close()
 
     def submit(self, user, password, envelope_from, raw, to=(f"bob@{DOMAIN}",)):
-        with smtplib.SMTP("127.0.0.1", self.tern.ports["submission"], timeout=20) as s:
-            s.starttls(context=insecure_tls_context())
-            s.login(user, password)
-            s.sendmail(envelope_from, list(to), raw)
+        submit(self.tern, user, password, envelope_from, to, raw)
 
     def delivered(self, subject):
         return any(f"Subject: {subject}\r\n".encode() in m for m in messages(self.tern, f"bob@{DOMAIN}"))

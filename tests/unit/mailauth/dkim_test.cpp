@@ -10,21 +10,15 @@
 #include "core/base64.hpp"
 #include "core/text.hpp"
 #include "mailauth/dkim.hpp"
+#include "rfc8463_example.hpp"
 
 namespace tern::dkim {
 namespace {
 
-// RFC 8463 Appendix A: the RFC 8032 7.1 test key and the RFC 6376 message.
-constexpr std::string_view rfc8463_secret = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
-constexpr std::string_view rfc8463_public = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
-constexpr std::string_view rfc_header =
-    "From: Joe SixPack <joe@football.example.com>\r\n"
-    "To: Suzie Q <suzie@shopping.example.net>\r\n"
-    "Subject: Is dinner ready?\r\n"
-    "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n"
-    "Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n"
-    "\r\n";
-constexpr std::string_view rfc_body = "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n";
+constexpr std::string_view rfc8463_secret = example::secret;
+constexpr std::string_view rfc8463_public = example::public_key;
+constexpr std::string_view rfc_header = example::header;
+constexpr std::string_view rfc_body = example::body;
 
 std::string b64(const Digest& d) {
   return base64::encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));

@@ -9,19 +9,14 @@
 #include "core/base64.hpp"
 #include "mailauth/dkim.hpp"
 #include "mailauth/dkim_verify.hpp"
+#include "rfc8463_example.hpp"
 
 namespace tern::dkim {
 namespace {
 
-constexpr std::string_view rfc_public = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
-constexpr std::string_view rfc_header =
-    "From: Joe SixPack <joe@football.example.com>\r\n"
-    "To: Suzie Q <suzie@shopping.example.net>\r\n"
-    "Subject: Is dinner ready?\r\n"
-    "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n"
-    "Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n"
-    "\r\n";
-constexpr std::string_view rfc_body = "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n";
+const std::string rfc_public = "v=DKIM1; k=ed25519; p=" + std::string(example::public_key);
+constexpr std::string_view rfc_header = example::header;
+constexpr std::string_view rfc_body = example::body;
 
 // RFC 8463 Appendix A.3.
 constexpr std::string_view rfc8463_signature =
