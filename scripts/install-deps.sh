@@ -19,7 +19,8 @@ packages=(
   libunbound-dev libevent-dev
   python3 openssl sqlite3 swaks libnet-ssleay-perl libio-socket-ssl-perl postfix dnsmasq-base fetchmail getmail6
   isync mutt tmux
-  python3-dkim python3-nacl
+  python3-dkim python3-nacl python3-spf python3-yaml
+  libpsl-dev publicsuffix
 )
 
 missing=()
@@ -65,6 +66,9 @@ check_tools() {
   probe "python3 with ssl" python3 -c 'import ssl, imaplib, poplib, smtplib'
   # dkimpy (with PyNaCl for Ed25519) is the DKIM oracle; Debian's Python, as tests/interop/CMakeLists.txt picks it.
   probe "dkimpy with Ed25519" /usr/bin/python3 -c 'import dkim, nacl.signing'
+  # pyspf's package ships the RFC 7208 test suite that tests/tools/spf_suite.py runs.
+  probe "the RFC 7208 SPF test suite" /usr/bin/python3 -c \
+    'import yaml, gzip; yaml.safe_load_all(gzip.open("/usr/share/doc/python3-spf/rfc7208-tests.yml.gz")).__next__()'
   if command -v node >/dev/null; then
     probe "node with imapflow" bash -c "cd '$node_dir' && node -e \"require('imapflow')\""
   else

@@ -19,6 +19,7 @@ namespace tern::dns {
 namespace {
 
 constexpr int type_a = 1;
+constexpr int type_ptr = 12;
 constexpr int type_mx = 15;
 constexpr int type_txt = 16;
 constexpr int type_aaaa = 28;
@@ -103,11 +104,10 @@ std::optional<std::string> parse_txt_rdata(const unsigned char* data, std::size_
   return out;
 }
 
-std::optional<MxRecord> parse_mx_rdata(const unsigned char* data, std::size_t size) {
-  if (size < 3) return std::nullopt;
-  MxRecord out;
-  out.preference = static_cast<std::uint16_t>((data[0] << 8) | data[1]);
-  std::size_t at = 2;
+namespace {
+
+// An uncompressed domain name at data[at]: lower case, no trailing dot.
+std::optional<std::string> parse_name(const unsigned char* data, std::size_t size, std::size_t at) {
   std::string name;
   while (true) {
     if (at >= size) return std::nullopt;
@@ -120,8 +120,40 @@ std::optional<MxRecord> parse_mx_rdata(const unsigned char* data, std::size_t si
     at += length;
     if (name.size() > 253) return std::nullopt;
   }
-  out.exchange = std::move(name);
+  return name;
+}
+
+}  // namespace
+
+std::optional<MxRecord> parse_mx_rdata(const unsigned char* data, std::size_t size) {
+  if (size < 3) return std::nullopt;
+  MxRecord out;
+  out.preference = static_cast<std::uint16_t>((data[0] << 8) | data[1]);
+  auto name = parse_name(data, size, 2);
+  if (!name) return std::nullopt;
+  out.exchange = std::move(*name);
   return out;
+}
+
+std::optional<std::string> parse_name_rdata(const unsigned char* data, std::size_t size) {
+  return parse_name(data, size, 0);
+}
+
+std::string reverse_name(const asio::ip::address& address) {
+  std::string out;
+  if (address.is_v4()) {
+    auto b = address.to_v4().to_bytes();
+    return fmt::format("{}.{}.{}.{}.in-addr.arpa", b[3], b[2], b[1], b[0]);
+  }
+  auto b = address.to_v6().to_bytes();
+  static constexpr char hex[] = "0123456789abcdef";
+  for (std::size_t i = b.size(); i-- > 0;) {
+    out += hex[b[i] & 0xf];
+    out += '.';
+    out += hex[b[i] >> 4];
+    out += '.';
+  }
+  return out + "ip6.arpa";
 }
 
 Result<std::unique_ptr<Resolver>> Resolver::create(const std::vector<std::string>& servers, unsigned threads) {
@@ -185,6 +217,18 @@ asio::awaitable<Result<DnsAnswer>> UnboundResolver::lookup_txt(std::string name)
   co_return co_await asio::co_spawn(pool_, run_lookup(&resolve_txt, context_, std::move(name)), asio::use_awaitable);
 }
 
+asio::awaitable<Result<DnsAnswer>> UnboundResolver::lookup_a(std::string host) {
+  co_return co_await asio::co_spawn(pool_, run_lookup(&resolve_a, context_, std::move(host)), asio::use_awaitable);
+}
+
+asio::awaitable<Result<DnsAnswer>> UnboundResolver::lookup_aaaa(std::string host) {
+  co_return co_await asio::co_spawn(pool_, run_lookup(&resolve_aaaa, context_, std::move(host)), asio::use_awaitable);
+}
+
+asio::awaitable<Result<DnsAnswer>> UnboundResolver::lookup_ptr(std::string name) {
+  co_return co_await asio::co_spawn(pool_, run_lookup(&resolve_ptr, context_, std::move(name)), asio::use_awaitable);
+}
+
 namespace {
 
 // One query whose records each `parse` turns into an entry of `answer`
@@ -220,6 +264,39 @@ Result<DnsAnswer> UnboundResolver::resolve_txt(ub_ctx* context, const std::strin
 Result<DnsAnswer> UnboundResolver::resolve_mx(ub_ctx* context, const std::string& domain) {
   return resolve_records(context, domain, type_mx, "MX", parse_mx_rdata,
                          [](DnsAnswer& a, MxRecord record) { a.mx.push_back(std::move(record)); });
+}
+
+Result<DnsAnswer> UnboundResolver::resolve_ptr(ub_ctx* context, const std::string& name) {
+  return resolve_records(context, name, type_ptr, "PTR", parse_name_rdata,
+                         [](DnsAnswer& a, std::string record) { a.names.push_back(std::move(record)); });
+}
+
+namespace {
+
+std::optional<asio::ip::address> parse_a_rdata(const unsigned char* data, std::size_t size) {
+  if (size != 4) return std::nullopt;
+  asio::ip::address_v4::bytes_type b;
+  std::copy(data, data + 4, b.begin());
+  return asio::ip::address(asio::ip::address_v4(b));
+}
+
+std::optional<asio::ip::address> parse_aaaa_rdata(const unsigned char* data, std::size_t size) {
+  if (size != 16) return std::nullopt;
+  asio::ip::address_v6::bytes_type b;
+  std::copy(data, data + 16, b.begin());
+  return asio::ip::address(asio::ip::address_v6(b));
+}
+
+void add_address(DnsAnswer& a, asio::ip::address address) { a.addresses.push_back(address); }
+
+}  // namespace
+
+Result<DnsAnswer> UnboundResolver::resolve_a(ub_ctx* context, const std::string& host) {
+  return resolve_records(context, host, type_a, "A", parse_a_rdata, add_address);
+}
+
+Result<DnsAnswer> UnboundResolver::resolve_aaaa(ub_ctx* context, const std::string& host) {
+  return resolve_records(context, host, type_aaaa, "AAAA", parse_aaaa_rdata, add_address);
 }
 
 Result<DnsAnswer> UnboundResolver::resolve_addresses(ub_ctx* context, const std::string& host) {

@@ -38,6 +38,7 @@ struct DnsAnswer {
   std::vector<MxRecord> mx;                  // for lookup_mx
   std::vector<asio::ip::address> addresses;  // for lookup_addresses (A then AAAA)
   std::vector<std::string> txt;              // for lookup_txt: each record's strings joined (RFC 7208 3.3)
+  std::vector<std::string> names;            // for lookup_ptr: lower case, no trailing dot
 };
 
 // The lookups tern makes. create() gives the libunbound resolver; tests
@@ -51,6 +52,13 @@ class Resolver {
   virtual asio::awaitable<Result<DnsAnswer>> lookup_mx(std::string domain) = 0;
   virtual asio::awaitable<Result<DnsAnswer>> lookup_addresses(std::string host) = 0;
   virtual asio::awaitable<Result<DnsAnswer>> lookup_txt(std::string name) = 0;
+  // One address family at a time, as SPF asks (RFC 7208 5: A records for an
+  // IPv4 client, AAAA for an IPv6 one); a name without records of that type
+  // is an empty answer, so SPF can count it as a void lookup.
+  virtual asio::awaitable<Result<DnsAnswer>> lookup_a(std::string host) = 0;
+  virtual asio::awaitable<Result<DnsAnswer>> lookup_aaaa(std::string host) = 0;
+  // The PTR records of a reverse name ("4.3.2.1.in-addr.arpa").
+  virtual asio::awaitable<Result<DnsAnswer>> lookup_ptr(std::string name) = 0;
 };
 
 // libunbound's blocking ub_resolve on a pool of its own threads.
@@ -63,6 +71,9 @@ class UnboundResolver final : public Resolver {
   asio::awaitable<Result<DnsAnswer>> lookup_mx(std::string domain) override;
   asio::awaitable<Result<DnsAnswer>> lookup_addresses(std::string host) override;
   asio::awaitable<Result<DnsAnswer>> lookup_txt(std::string name) override;
+  asio::awaitable<Result<DnsAnswer>> lookup_a(std::string host) override;
+  asio::awaitable<Result<DnsAnswer>> lookup_aaaa(std::string host) override;
+  asio::awaitable<Result<DnsAnswer>> lookup_ptr(std::string name) override;
 
  private:
   friend class Resolver;
@@ -70,6 +81,9 @@ class UnboundResolver final : public Resolver {
   static Result<DnsAnswer> resolve_mx(ub_ctx* context, const std::string& domain);
   static Result<DnsAnswer> resolve_addresses(ub_ctx* context, const std::string& host);
   static Result<DnsAnswer> resolve_txt(ub_ctx* context, const std::string& name);
+  static Result<DnsAnswer> resolve_a(ub_ctx* context, const std::string& host);
+  static Result<DnsAnswer> resolve_aaaa(ub_ctx* context, const std::string& host);
+  static Result<DnsAnswer> resolve_ptr(ub_ctx* context, const std::string& name);
 
   ub_ctx* context_;
   asio::thread_pool pool_;
@@ -78,6 +92,14 @@ class UnboundResolver final : public Resolver {
 // The rdata of an MX record (preference and an uncompressed domain name);
 // nullopt when malformed. Exposed for tests.
 std::optional<MxRecord> parse_mx_rdata(const unsigned char* data, std::size_t size);
+
+// The rdata of a PTR record (an uncompressed domain name, lower case, no
+// trailing dot); nullopt when malformed. Exposed for tests.
+std::optional<std::string> parse_name_rdata(const unsigned char* data, std::size_t size);
+
+// The reverse name of an address: "4.3.2.1.in-addr.arpa", or the nibbles
+// of an IPv6 address under ip6.arpa (RFC 3596 2.5).
+std::string reverse_name(const asio::ip::address& address);
 
 // The rdata of a TXT record: its character-strings joined; nullopt when a
 // length runs past the end. Exposed for tests.

@@ -34,6 +34,9 @@ class FakeDns final : public dns::Resolver {
     co_return make_error(Errc::unavailable, "addresses are not served in this test");
   }
   asio::awaitable<Result<dns::DnsAnswer>> lookup_txt(std::string) override { co_return dns::DnsAnswer{}; }
+  asio::awaitable<Result<dns::DnsAnswer>> lookup_a(std::string) override { co_return dns::DnsAnswer{}; }
+  asio::awaitable<Result<dns::DnsAnswer>> lookup_aaaa(std::string) override { co_return dns::DnsAnswer{}; }
+  asio::awaitable<Result<dns::DnsAnswer>> lookup_ptr(std::string) override { co_return dns::DnsAnswer{}; }
 };
 
 class SchedulerTest : public ::testing::Test {
