@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -220,6 +221,36 @@ Result<Protocol> protocol_from(std::string_view name) {
                                 "pop3, pop3s, imap or imaps)", name));
 }
 
+constexpr std::array<std::string_view, 6> inbound_keys = {"spf_fail",         "dkim_fail",
+                                                          "dmarc_reject",     "dmarc_quarantine",
+                                                          "own_domain_unauthenticated", "trusted_networks"};
+
+// The inbound policy keys of a table ([inbound] or a [[listen]]) over `policy`.
+void read_inbound(Reader& r, const toml::table& table, const std::string& prefix, InboundPolicy& policy) {
+  InboundAction* fields[] = {&policy.spf_fail, &policy.dkim_fail, &policy.dmarc_reject, &policy.dmarc_quarantine,
+                             &policy.own_domain_unauthenticated};
+  if (table.get("trusted_networks")) {
+    std::vector<std::string> networks;
+    r.string_array(table, prefix, "trusted_networks", networks);
+    policy.trusted_networks.clear();
+    for (const auto& item : networks) {
+      if (r.failed()) break;
+      auto network = IpNetwork::parse(item);
+      if (!network) r.fail(prefix + "trusted_networks", network.error().message);
+      else policy.trusted_networks.push_back(*network);
+    }
+  }
+  for (std::size_t i = 0; i < std::size(fields); ++i) {
+    const toml::node* node = table.get(inbound_keys[i]);
+    if (!node) continue;
+    auto v = node->value<std::string>();
+    if (v && *v == "accept") *fields[i] = InboundAction::accept;
+    else if (v && *v == "quarantine") *fields[i] = InboundAction::quarantine;
+    else if (v && *v == "reject") *fields[i] = InboundAction::reject;
+    else r.fail(prefix + std::string(inbound_keys[i]), "must be \"accept\", \"quarantine\" or \"reject\"");
+  }
+}
+
 void read_listeners(Reader& r, const toml::table& root, Config& config) {
   const toml::node* node = root.get("listen");
   if (!node) return;
@@ -230,7 +261,9 @@ void read_listeners(Reader& r, const toml::table& root, Config& config) {
     std::string prefix = fmt::format("listen[{}].", i);
     const toml::table* table = (*array)[i].as_table();
     if (!table) return r.fail(fmt::format("listen[{}]", i), "must be a table");
-    r.check_keys(*table, prefix, {"protocol", "address"});
+    r.check_keys(*table, prefix,
+                 {"protocol", "address", inbound_keys[0], inbound_keys[1], inbound_keys[2], inbound_keys[3],
+                  inbound_keys[4], inbound_keys[5]});
     std::string protocol, address;
     r.string(*table, prefix, "protocol", protocol);
     r.string(*table, prefix, "address", address);
@@ -242,6 +275,8 @@ void read_listeners(Reader& r, const toml::table& root, Config& config) {
     auto endpoint = parse_endpoint(address);
     if (!endpoint) return r.fail(prefix + "address", endpoint.error().message);
     endpoint->protocol = *p;
+    endpoint->inbound = config.inbound;
+    read_inbound(r, *table, prefix, endpoint->inbound);
     if (!seen.insert(endpoint->address()).second)
       return r.fail(prefix + "address", fmt::format("{} is used by another listener", address));
     config.listeners.push_back(*endpoint);
@@ -267,7 +302,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
                         std::chrono::hours(1), std::chrono::hours(2), std::chrono::hours(4)};
   Reader r(source);
   r.check_keys(root, "", {"hostname", "data_dir", "user", "log_level", "store", "tls", "dns",
-                          "queue", "relay", "limits", "auth", "submission", "listen"});
+                          "queue", "relay", "limits", "auth", "submission", "inbound", "listen"});
 
   r.string(root, "", "hostname", config.hostname);
   if (!r.failed()) {
@@ -465,6 +500,13 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
     }
   }
 
+  if (const auto* inbound = r.subtable(root, "inbound")) {
+    r.check_keys(*inbound, "inbound.",
+                 {inbound_keys[0], inbound_keys[1], inbound_keys[2], inbound_keys[3], inbound_keys[4],
+                  inbound_keys[5]});
+    read_inbound(r, *inbound, "inbound.", config.inbound);
+  }
+
   if (!r.failed()) read_listeners(r, root, config);
   if (r.failed()) return r.error();
   return config;
@@ -477,6 +519,21 @@ Result<Config> load_config(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path.string(), path.parent_path());
+}
+
+std::vector<IpNetwork> InboundPolicy::default_trusted_networks() {
+  std::vector<IpNetwork> out;
+  for (const char* n : {"127.0.0.0/8", "::1"}) out.push_back(*IpNetwork::parse(n));
+  return out;
+}
+
+const char* inbound_action_name(InboundAction action) noexcept {
+  switch (action) {
+    case InboundAction::accept: return "accept";
+    case InboundAction::quarantine: return "quarantine";
+    case InboundAction::reject: return "reject";
+  }
+  return "?";
 }
 
 const char* sender_policy_name(SenderPolicy policy) noexcept {

@@ -23,10 +23,31 @@ bool protocol_implicit_tls(Protocol protocol) noexcept;
 // Whether clients must log in before they are served (all but port 25's SMTP).
 bool protocol_requires_login(Protocol protocol) noexcept;
 
+// What is done with mail from elsewhere (port 25) that fails a check:
+// accept it (the result is recorded in Authentication-Results:), deliver it
+// to the recipient's Junk mailbox, or refuse it with 550 5.7.x.
+enum class InboundAction { accept, quarantine, reject };
+const char* inbound_action_name(InboundAction action) noexcept;
+
+struct InboundPolicy {
+  InboundAction spf_fail = InboundAction::accept;  // DMARC weighs SPF with DKIM
+  InboundAction dkim_fail = InboundAction::accept;
+  InboundAction dmarc_reject = InboundAction::reject;           // the domain asks p=reject
+  InboundAction dmarc_quarantine = InboundAction::quarantine;   // the domain asks p=quarantine
+  // Mail that claims one of tern's own domains (MAIL FROM or From:) without
+  // passing SPF or an aligned DKIM signature: its users submit on 587/465.
+  InboundAction own_domain_unauthenticated = InboundAction::reject;
+  // Clients whose mail is checked and recorded but never refused or
+  // quarantined: the host's own programs (Postfix's mynetworks).
+  std::vector<IpNetwork> trusted_networks = default_trusted_networks();
+  static std::vector<IpNetwork> default_trusted_networks();
+};
+
 struct ListenerConfig {
   Protocol protocol = Protocol::smtp;
   std::string host;  // IPv4/IPv6 literal or "localhost"
   std::uint16_t port = 0;
+  InboundPolicy inbound = {};  // [inbound], overridden by the listener's own keys
   std::string address() const;  // host:port, IPv6 in brackets
 };
 
@@ -130,6 +151,7 @@ struct Config {
   LimitsConfig limits;
   AuthConfig auth;
   SubmissionConfig submission;
+  InboundPolicy inbound;  // [inbound]: the default of every listener
   std::vector<ListenerConfig> listeners;
 };
 

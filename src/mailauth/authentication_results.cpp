@@ -39,9 +39,10 @@ std::string comment(std::string_view text) {
 
 }  // namespace
 
-std::string authentication_results(std::string_view authserv_id, std::span<const dkim::Verdict> dkim) {
+std::string authentication_results(std::string_view authserv_id, std::span<const dkim::Verdict> dkim,
+                                   const spf::Verdict* spf, const dmarc::Verdict* dmarc) {
   std::string out = fmt::format("Authentication-Results: {}", authserv_id);
-  if (dkim.empty()) return out + ";\r\n\tdkim=none\r\n";
+  if (dkim.empty()) out += ";\r\n\tdkim=none";
   for (const auto& v : dkim) {
     out += ";\r\n\tdkim=";
     out += dkim::status_name(v.status);
@@ -52,6 +53,31 @@ std::string authentication_results(std::string_view authserv_id, std::span<const
     if (!v.selector.empty()) out += " header.s=" + value(v.selector);
     if (!v.algorithm.empty()) out += " header.a=" + value(v.algorithm);
     if (!v.b_prefix.empty()) out += " header.b=" + value(v.b_prefix);
+  }
+  if (spf != nullptr) {
+    out += ";\r\n\tspf=";
+    out += spf::status_name(spf->status);
+    std::string why;
+    switch (spf->status) {
+      case spf::Status::pass: why = fmt::format("{} is permitted by {}", spf->client, spf->domain); break;
+      case spf::Status::fail:
+      case spf::Status::softfail: why = fmt::format("{} is not permitted by {}", spf->client, spf->domain); break;
+      default: why = spf->mechanism; break;
+    }
+    if (!why.empty()) out += " (" + comment(why) + ")";
+    if (spf->helo) out += " smtp.helo=" + value(spf->domain);
+    else out += " smtp.mailfrom=" + value(spf->sender);
+  }
+  if (dmarc != nullptr) {
+    out += ";\r\n\tdmarc=";
+    out += dmarc::status_name(dmarc->status);
+    if (!dmarc->policy_domain.empty()) {
+      out += fmt::format(" (p={} dis={})", dmarc::disposition_name(dmarc->policy),
+                         dmarc::disposition_name(dmarc->applied));
+    } else if (!dmarc->reason.empty()) {
+      out += " (" + comment(dmarc->reason) + ")";
+    }
+    if (!dmarc->from_domain.empty()) out += " header.from=" + value(dmarc->from_domain);
   }
   return out + "\r\n";
 }

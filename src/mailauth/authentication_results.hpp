@@ -8,14 +8,18 @@
 #include <string_view>
 
 #include "mailauth/dkim_verify.hpp"
+#include "mailauth/dmarc.hpp"
+#include "mailauth/spf.hpp"
 
 namespace tern::mailauth {
 
 // "Authentication-Results: AUTHSERV-ID;\r\n\tdkim=pass header.d=... ;..."
-// with one dkim result per signature, or dkim=none without any; folded,
-// ending in CRLF. Values from the message are quoted where they are not
-// plain tokens, and comments keep only printable characters.
-std::string authentication_results(std::string_view authserv_id, std::span<const dkim::Verdict> dkim);
+// with one dkim result per signature, or dkim=none without any, then the
+// spf and dmarc results when given; folded, ending in CRLF. Values from the
+// message are quoted where they are not plain tokens, and comments keep
+// only printable characters.
+std::string authentication_results(std::string_view authserv_id, std::span<const dkim::Verdict> dkim,
+                                   const spf::Verdict* spf = nullptr, const dmarc::Verdict* dmarc = nullptr);
 
 // The authserv-id of an Authentication-Results field's value (what comes
 // before the first ";", comments and version removed), lower case.

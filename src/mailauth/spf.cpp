@@ -731,6 +731,8 @@ asio::awaitable<Verdict> check_host(dns::Resolver& resolver, Query query) {
   if (!domain.empty() && domain.back() == '.') domain.pop_back();
   verdict.domain = domain;
   verdict.sender = local + "@" + domain;
+  verdict.helo = query.sender.empty();
+  verdict.client = query.ip.to_string();
   if (!valid_domain(domain)) {
     verdict.status = Status::none;
     verdict.mechanism = "no valid domain to check";

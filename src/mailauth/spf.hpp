@@ -86,6 +86,8 @@ struct Verdict {
   Status status = Status::none;
   std::string domain;       // the domain whose policy was checked
   std::string sender;       // the identity checked (postmaster@helo when none)
+  bool helo = false;        // the HELO identity was checked (no MAIL FROM)
+  std::string client;       // the client's address
   std::string mechanism;    // what matched, or why it failed
   std::string explanation;  // on fail: the domain's exp= text, "" when none
 };

@@ -37,13 +37,14 @@ Result<void> init_services(Services& services) {
   return {};
 }
 
-asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
+asio::awaitable<void> dispatch_session(Services& services, const ListenerConfig& listener,
                                        std::shared_ptr<net::Connection> connection, std::uint64_t id) {
+  const Protocol protocol = listener.protocol;
   const session::SessionEnv env{services.config,         protocol,           *services.store,
                                 *services.tls,           *services.authenticator, *services.throttle,
                                 services.stopping,       services.shared_changes.get(),
                                 services.stress,         services.signing.get(),
-                                services.resolver.get()};
+                                services.resolver.get(), &listener.inbound};
   switch (protocol) {
     case Protocol::smtp:
     case Protocol::submission:

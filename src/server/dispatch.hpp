@@ -19,8 +19,8 @@ bool protocol_available(Protocol protocol);
 // Prepares the per-protocol state (authenticator, throttles) once the store is open.
 Result<void> init_services(Services& services);
 
-// Runs one session to its end.
-asio::awaitable<void> dispatch_session(Services& services, Protocol protocol,
+// Runs one session of a listener to its end.
+asio::awaitable<void> dispatch_session(Services& services, const ListenerConfig& listener,
                                        std::shared_ptr<net::Connection> connection, std::uint64_t id);
 
 // Tells a client the server is too busy (connection limits), in its protocol.

@@ -142,7 +142,7 @@ asio::awaitable<void> Server::run_session(Listener& listener, std::shared_ptr<ne
   }
   log::info("session={} event=connect protocol={} peer={}", id, protocol_name(listener.config.protocol), ip);
   try {
-    co_await dispatch_session(*services_, listener.config.protocol, connection, id);
+    co_await dispatch_session(*services_, listener.config, connection, id);
   } catch (const std::exception& e) {
     // A bug in a session must not take the server down; it is logged as such.
     log::error("session={} event=session_failed error={}", id, log::kv(e.what()));

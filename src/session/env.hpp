@@ -40,6 +40,11 @@ struct SessionEnv {
   // DNS for the checks of inbound mail (DKIM keys); when absent, every
   // lookup is a temporary failure.
   dns::Resolver* resolver = nullptr;
+  // What the listener does with mail from elsewhere that fails SPF, DKIM or
+  // DMARC; when absent, the config's [inbound].
+  const InboundPolicy* inbound = nullptr;
+
+  const InboundPolicy& inbound_policy() const { return inbound != nullptr ? *inbound : config.inbound; }
 };
 
 }  // namespace tern::session

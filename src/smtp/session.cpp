@@ -10,12 +10,14 @@
 #include <array>
 #include <ctime>
 #include <map>
+#include <random>
 
 #include "core/address.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/spool.hpp"
 #include "core/text.hpp"
+#include "delivery/inbound_checks.hpp"
 #include "delivery/planner.hpp"
 #include "delivery/sender_policy.hpp"
 #include "delivery/signing.hpp"
@@ -38,6 +40,12 @@ Mode mode_for(Protocol protocol) {
     case Protocol::submissions: return Mode::submissions;
     default: return Mode::smtp;
   }
+}
+
+// A number in [0, n): DMARC's pct= sampling.
+std::uint32_t random_below(std::uint32_t n) {
+  thread_local std::minstd_rand generator{std::random_device{}()};
+  return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(generator);
 }
 
 std::string postmaster_domain(const std::string& hostname) {
@@ -107,7 +115,13 @@ class Session final : public CoreHandler {
       co_return true;
     }
     if (auto* deliver = std::get_if<action::Deliver>(&action)) {
-      core_->delivery_done(co_await deliver_message(*deliver));
+      auto outcome = co_await deliver_message(*deliver);
+      if (refusal_) {
+        core_->delivery_refused(refusal_->enhanced, refusal_->text);
+        refusal_.reset();
+      } else {
+        core_->delivery_done(outcome);
+      }
       resolved_.clear();
     }
     co_return true;
@@ -199,44 +213,52 @@ class Session final : public CoreHandler {
     }
   }
 
-  // The key of one DKIM signature, looked up in DNS.
-  asio::awaitable<dkim::KeyLookup> lookup_key(const Result<dkim::Signature>& signature) {
-    dkim::KeyLookup key;
-    if (!signature) co_return key;  // verify() reports the permerror
-    if (env_.resolver == nullptr) {
-      key.outcome = dkim::KeyLookup::Outcome::temporary_failure;
-      co_return key;
-    }
-    auto answer = co_await env_.resolver->lookup_txt(dkim::key_name(*signature));
-    if (!answer) {
-      key.outcome = dkim::KeyLookup::Outcome::temporary_failure;
-    } else if (!answer->nxdomain && !answer->txt.empty()) {
-      key.outcome = dkim::KeyLookup::Outcome::found;
-      key.records = std::move(answer->txt);
-    }
-    co_return key;
-  }
-
-  // DKIM verification of a message from elsewhere (RFC 6376 6), its
-  // Authentication-Results: field into input, and the header section
-  // without the fields that claim to be ours (RFC 8601 5), when there were
-  // any (nullopt when none).
-  asio::awaitable<Result<std::optional<std::string>>> check_inbound(delivery::Input& input) {
+  // The checks of a message from elsewhere (DKIM, SPF, DMARC: the result
+  // in Authentication-Results: on top, each logged), what the listener's
+  // inbound policy makes of them, and the header section without the fields
+  // that claim to be ours (RFC 8601 5), when there were any (nullopt when
+  // none). A refusal is left in refusal_ (the reply) with Errc::denied.
+  asio::awaitable<Result<std::optional<std::string>>> check_inbound(delivery::Input& input,
+                                                                   std::vector<std::string> from,
+                                                                   bool& quarantine) {
     constexpr std::size_t max_rewritten_header = 1 << 20;
     const std::size_t header_end = mime::header_size(input.message);
     const std::string_view header = input.message.substr(0, header_end);
-    const std::string_view body = input.message.substr(header_end);
-    std::vector<dkim::Verdict> verdicts;
-    dkim::BodyHashes body_hashes;
-    for (const auto& field : dkim::signature_fields(header)) {
-      auto signature = dkim::parse_signature(field);
-      auto key = co_await lookup_key(signature);
-      dkim::Verdict v = dkim::verify(field, signature, header, body, key, input.now, body_hashes);
+    delivery::InboundMessage message;
+    message.header = header;
+    message.body = input.message.substr(header_end);
+    message.helo = input.envelope.helo;
+    message.peer_address = input.envelope.peer_address;
+    const std::string reverse_path = input.envelope.reverse_path();
+    message.reverse_path = reverse_path;
+    message.from = std::move(from);
+    message.hostname = input.hostname;
+    message.now = input.now;
+    message.sample = static_cast<unsigned>(random_below(100));
+    const InboundPolicy& policy = env_.inbound_policy();
+    auto verdict = co_await delivery::check_inbound(env_.resolver, env_.store, policy, message);
+    for (const auto& v : verdict.dkim)
       log::info("session={} event=dkim id={} result={} domain={} selector={} reason={}", id_, input.id,
                 dkim::status_name(v.status), log::kv(v.domain), log::kv(v.selector), log::kv(v.reason));
-      verdicts.push_back(std::move(v));
+    if (verdict.spf)
+      log::info("session={} event=spf id={} result={} identity={} domain={} client={} mechanism={}", id_, input.id,
+                spf::status_name(verdict.spf->status), verdict.spf->helo ? "helo" : "mailfrom",
+                log::kv(verdict.spf->domain), verdict.spf->client, log::kv(verdict.spf->mechanism));
+    for (const auto& d : verdict.dmarc)
+      log::info("session={} event=dmarc id={} result={} from={} policy={} applied={} spf_aligned={} "
+                "dkim_aligned={} reason={}",
+                id_, input.id, dmarc::status_name(d.status), log::kv(d.from_domain),
+                dmarc::disposition_name(d.policy), dmarc::disposition_name(d.applied), d.spf_aligned,
+                d.dkim_aligned, log::kv(d.reason));
+    if (verdict.action != InboundAction::accept)
+      log::warn("session={} event=inbound_policy id={} action={} check={} reason={}", id_, input.id,
+                inbound_action_name(verdict.action), verdict.check, log::kv(verdict.text));
+    if (verdict.action == InboundAction::reject) {
+      refusal_ = Refusal{verdict.enhanced, verdict.text};
+      co_return make_error(Errc::denied, verdict.text);
     }
-    input.authentication_results = mailauth::authentication_results(input.hostname, verdicts);
+    quarantine = verdict.action == InboundAction::quarantine;
+    input.authentication_results = std::move(verdict.authentication_results);
 
     const std::string own = text::to_lower(input.hostname);
     std::optional<std::string> rewritten;
@@ -276,9 +298,8 @@ class Session final : public CoreHandler {
     input.spool = &deliver.message;
     // The From: addresses of mail from an authenticated user: checked by
     // the sender policy, and their domain chooses the DKIM keys.
-    std::vector<std::string> from;
+    std::vector<std::string> from = delivery::from_addresses(input.message);
     if (!input.envelope.auth_user.empty()) {
-      from = delivery::from_addresses(input.message);
       auto from_ok = co_await check_from(input.envelope.auth_user, from);
       if (!from_ok) co_return std::move(from_ok).error();
     }
@@ -287,8 +308,9 @@ class Session final : public CoreHandler {
     // removed (a rewritten header section then replaces the spool's own).
     std::string rewritten_header;
     std::uint64_t skip = 0;
+    bool quarantine = false;
     if (input.envelope.auth_user.empty()) {
-      auto checked = co_await check_inbound(input);
+      auto checked = co_await check_inbound(input, from, quarantine);
       if (!checked) co_return std::move(checked).error();
       if (*checked) {
         skip = mime::header_size(input.message);
@@ -301,6 +323,9 @@ class Session final : public CoreHandler {
       input.signers = std::move(signers);
     }
     delivery::Plan plan = delivery::plan_delivery(input);
+    // Quarantined mail goes to each local recipient's Junk mailbox.
+    if (quarantine)
+      for (auto& target : plan.delivery.local) target.mailbox = "Junk";
     if (!plan.signing_error.empty())
       log::error("session={} event=dkim_sign_failed id={} error={}", id_, input.id, log::kv(plan.signing_error));
     body->reset();
@@ -329,6 +354,11 @@ class Session final : public CoreHandler {
   }
 
   std::map<std::string, store::Resolution> resolved_;
+  // Why the inbound policy refused the message being delivered.
+  struct Refusal {
+    std::string enhanced, text;
+  };
+  std::optional<Refusal> refusal_;
 };
 
 }  // namespace

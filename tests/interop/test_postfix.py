@@ -297,7 +297,9 @@ class PostfixPeerTest(unittest.TestCase):
         self.assertEqual(fields[0], ("return-path", b"<bob@example.test>"), head.decode(errors="replace"))
         self.assertEqual(names.count("return-path"), 1)
         self.assertEqual(fields[1][0], "authentication-results")
-        self.assertEqual(b" ".join(fields[1][1].split()), b"mail.example.test; dkim=none")
+        results = b" ".join(fields[1][1].split())
+        self.assertTrue(results.startswith(b"mail.example.test; dkim=none; spf="), results)
+        self.assertIn(b"smtp.mailfrom=\"bob@example.test\"; dmarc=", results)
         fields = fields[1:]
         self.assertEqual(fields[1][0], "received")
         received = fields[1][1].decode(errors="replace")

@@ -261,6 +261,12 @@ void ServerProtocol::delivery_done(const Result<std::string>& outcome) {
   process();
 }
 
+void ServerProtocol::delivery_refused(std::string_view enhanced, std::string_view text) {
+  if (!expect(Awaiting::delivery, "delivery_refused")) return;
+  reply(550, std::string(enhanced), printable(std::string(text)));
+  process();
+}
+
 void ServerProtocol::timed_out() {
   if (closed_) return;
   close_with(421, "4.4.2", config_.hostname + " Timeout exceeded, closing connection");

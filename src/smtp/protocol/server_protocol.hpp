@@ -104,6 +104,9 @@ class ServerProtocol {
   void auth_unavailable();  // the credential check could not run: 454 4.7.0
   // ok: the message is durable (value: an id for the "250" text, may be empty).
   void delivery_done(const Result<std::string>& outcome);
+  // The message was refused for what it is (the inbound policy: DMARC,
+  // SPF): "550 ENHANCED TEXT".
+  void delivery_refused(std::string_view enhanced, std::string_view text);
 
   // The session ends the connection for its own reasons: "421" and Close.
   void timed_out();
