@@ -11,7 +11,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     -DTERN_WERROR=OFF -DTERN_BUILD_TESTS=OFF \
     -DTERN_DEBUG_LINES_ONLY="${TERN_DEBUG_LINES_ONLY:-OFF}" >/dev/null
 fi
-targets=(${TERN_FUZZ_TARGETS:-smtp_protocol pop3_protocol imap_protocol imap_search mime_header mime_structure address config dkim spf})
+targets=(${TERN_FUZZ_TARGETS:-smtp_protocol pop3_protocol imap_protocol imap_search mime_header mime_structure address config dkim spf dmarc})
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 for t in "${targets[@]}"; do
   corpus="$build/corpus/$t"

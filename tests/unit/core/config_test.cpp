@@ -266,5 +266,58 @@ sender_policy = "domain"
             std::string::npos);
 }
 
+TEST(Config, InboundPolicyAndPerListenerOverrides) {
+  auto r = parse(R"(
+hostname = "mx.example.test"
+[inbound]
+spf_fail = "quarantine"
+dmarc_quarantine = "accept"
+trusted_networks = ["192.0.2.0/24"]
+[[listen]]
+protocol = "smtp"
+address = "127.0.0.1:25"
+[[listen]]
+protocol = "smtp"
+address = "127.0.0.1:2525"
+dmarc_reject = "accept"
+own_domain_unauthenticated = "quarantine"
+trusted_networks = []
+)");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->inbound.spf_fail, InboundAction::quarantine);
+  EXPECT_EQ(r->inbound.dmarc_quarantine, InboundAction::accept);
+  EXPECT_EQ(r->inbound.dmarc_reject, InboundAction::reject);
+  ASSERT_EQ(r->listeners.size(), 2u);
+  const auto& first = r->listeners[0].inbound;
+  EXPECT_EQ(first.spf_fail, InboundAction::quarantine);  // from [inbound]
+  ASSERT_EQ(first.trusted_networks.size(), 1u);
+  EXPECT_TRUE(first.trusted_networks[0].contains("192.0.2.9"));
+  const auto& second = r->listeners[1].inbound;
+  EXPECT_EQ(second.spf_fail, InboundAction::quarantine);
+  EXPECT_EQ(second.dmarc_reject, InboundAction::accept);
+  EXPECT_EQ(second.own_domain_unauthenticated, InboundAction::quarantine);
+  EXPECT_TRUE(second.trusted_networks.empty());
+
+  auto defaults = parse("hostname = \"mx.example.test\"\n");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->inbound.dmarc_reject, InboundAction::reject);
+  EXPECT_EQ(defaults->inbound.dmarc_quarantine, InboundAction::quarantine);
+  EXPECT_EQ(defaults->inbound.own_domain_unauthenticated, InboundAction::reject);
+  EXPECT_EQ(defaults->inbound.spf_fail, InboundAction::accept);
+  bool loopback = false;
+  for (const auto& n : defaults->inbound.trusted_networks) loopback = loopback || n.contains("127.0.0.1");
+  EXPECT_TRUE(loopback);
+
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[inbound]\nspf_fail = \"drop\"\n").find("'inbound.spf_fail'"),
+            std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[inbound]\ntrusted_networks = [\"10.0.0.1/8\"]\n")
+                .find("'inbound.trusted_networks'"),
+            std::string::npos);
+  EXPECT_NE(error_of("hostname = \"a.test\"\n[[listen]]\nprotocol = \"smtp\"\naddress = \"127.0.0.1:25\"\n"
+                     "dkim_fail = 3\n")
+                .find("'listen[0].dkim_fail'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace tern
