@@ -9,6 +9,8 @@
 #include "core/text.hpp"
 #include "dns/resolver.hpp"
 #include "mailauth/authentication_results.hpp"
+#include "mailauth/dmarc_check.hpp"
+#include "mailauth/spf_check.hpp"
 
 namespace tern::delivery {
 

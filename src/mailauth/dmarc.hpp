@@ -1,20 +1,16 @@
-// DMARC (RFC 7489, with the simplifications of DMARCbis where they help):
-// the policy record, organizational domains from the Public Suffix List
-// (libpsl with Debian's publicsuffix list), identifier alignment, and the
-// check of one message over the dns::Resolver interface.
+// DMARC (RFC 7489, with the simplifications of DMARCbis where they help),
+// the sans-I/O part: the policy record, organizational domains from the
+// Public Suffix List (libpsl with Debian's publicsuffix list), identifier
+// alignment, and the result types; dmarc_check.hpp checks one message over
+// the dns::Resolver interface.
 #pragma once
 
-#include <asio/awaitable.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
-
-namespace tern::dns {
-class Resolver;
-}
 
 namespace tern::dmarc {
 
@@ -65,10 +61,5 @@ struct Verdict {
   std::string reason;  // why there is no verdict (temperror, permerror, none)
   Record record;
 };
-
-// The DMARC check of a message whose From: domain is `from_domain`.
-// `sample` (0-99) decides pct= sampling: the policy applies when sample < pct.
-asio::awaitable<Verdict> check(dns::Resolver& resolver, std::string from_domain, Identifiers ids,
-                               unsigned sample);
 
 }  // namespace tern::dmarc

@@ -1,13 +1,9 @@
-// SPF (RFC 7208): whether a host may send mail for a domain.
-//
-// The record parser and the macro language are sans-I/O (exposed for
-// tests and the fuzz target); check_host() evaluates a query over the
-// dns::Resolver interface, with the limits of RFC 7208 4.6.4 (10 terms that
-// query DNS, 2 void lookups, 10 MX and PTR names per term) so that no record
-// can make tern send more than a bounded number of queries.
+// SPF (RFC 7208): whether a host may send mail for a domain. This header
+// is the sans-I/O part: the record parser and the macro language (for
+// tests and the fuzz target) and the result types; spf_check.hpp evaluates
+// a query over the dns::Resolver interface.
 #pragma once
 
-#include <asio/awaitable.hpp>
 #include <asio/ip/address.hpp>
 #include <array>
 #include <cstdint>
@@ -17,10 +13,6 @@
 #include <vector>
 
 #include "core/result.hpp"
-
-namespace tern::dns {
-class Resolver;
-}
 
 namespace tern::spf {
 
@@ -91,10 +83,5 @@ struct Verdict {
   std::string mechanism;    // what matched, or why it failed
   std::string explanation;  // on fail: the domain's exp= text, "" when none
 };
-
-// check_host() for the MAIL FROM identity, or for the HELO identity when
-// `query.sender` is empty (RFC 7208 2.3, 2.4): the sender then is
-// postmaster@HELO.
-asio::awaitable<Verdict> check_host(dns::Resolver& resolver, Query query);
 
 }  // namespace tern::spf

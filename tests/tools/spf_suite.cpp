@@ -19,7 +19,7 @@
 
 #include "core/text.hpp"
 #include "dns/resolver.hpp"
-#include "mailauth/spf.hpp"
+#include "mailauth/spf_check.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // DMARC: the record's tags, organizational domains from the Public Suffix
 // List, alignment, policy discovery (the From: domain, then its
 // organizational domain), sp=, pct= and DNS failures.
-#include "mailauth/dmarc.hpp"
+#include "mailauth/dmarc_check.hpp"
 
 #include <gtest/gtest.h>
 

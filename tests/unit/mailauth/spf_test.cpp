@@ -1,7 +1,7 @@
 // SPF: the record syntax, the macro language (RFC 7208 7.4's examples) and
 // the evaluation limits that keep hostile records bounded. The RFC 7208
 // test suite runs separately (tests/tools/spf_suite.py).
-#include "mailauth/spf.hpp"
+#include "mailauth/spf_check.hpp"
 
 #include <gtest/gtest.h>
 
