@@ -7,9 +7,11 @@
 
 #include "admin/commands.hpp"
 #include "admin/dkim.hpp"
+#include "admin/dns_check.hpp"
 #include "admin/password_input.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "dns/resolver.hpp"
 #include "server/server.hpp"
 
 namespace {
@@ -108,8 +110,10 @@ int main(int argc, char** argv) {
   auto* dkim_rotate = dkim->add_subcommand("rotate", "replace a domain's keys, in two steps (see docs/operations.md)");
   dkim_rotate->add_option("DOMAIN", name)->required();
 
-  auto* dns = app.add_subcommand("dns", "print the DNS records to publish for a domain");
-  dns->add_option("DOMAIN", name)->required();
+  auto* dns = app.add_subcommand("dns", "print the DNS records to publish for a domain (`dns check`: query them)");
+  dns->add_option("DOMAIN", name);
+  auto* dns_check = dns->add_subcommand("check", "query a domain's records and say what is missing or wrong");
+  dns_check->add_option("DOMAIN", name)->required();
 
   try {
     app.parse(argc, argv);
@@ -172,7 +176,22 @@ int main(int argc, char** argv) {
   else if (dkim_generate->parsed()) code = tern::admin::dkim_generate(store, name, io);
   else if (dkim_list->parsed()) code = tern::admin::dkim_list(store, dkim_domain, io);
   else if (dkim_rotate->parsed()) code = tern::admin::dkim_rotate(store, name, io);
-  else if (dns->parsed()) code = tern::admin::dns_records(store, *config, name, io);
+  else if (dns_check->parsed()) {
+    auto resolver = tern::dns::Resolver::create(config->dns.servers);
+    if (!resolver) {
+      std::cerr << "tern: " << resolver.error().message << "\n";
+      code = 1;
+    } else {
+      code = tern::admin::dns_check(store, *config, name, **resolver, io);
+    }
+  } else if (dns->parsed()) {
+    if (name.empty()) {
+      std::cerr << "tern dns: DOMAIN is required (tern dns DOMAIN, tern dns check DOMAIN)\n";
+      code = exit_usage;
+    } else {
+      code = tern::admin::dns_records(store, *config, name, io);
+    }
+  }
   store.close();
   return code;
 }

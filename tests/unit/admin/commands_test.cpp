@@ -4,6 +4,7 @@
 // store then holds.
 #include "admin/commands.hpp"
 #include "admin/dkim.hpp"
+#include "admin/dns_check.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,6 +21,8 @@
 #include "core/run_blocking.hpp"
 #include "store/prepare_message.hpp"
 #include "store/store.hpp"
+#include "mailauth/dkim_key.hpp"
+#include "support/stub_resolver.hpp"
 #include "support/temp_store.hpp"
 
 namespace tern::admin {
@@ -519,6 +522,57 @@ TEST_F(AdminCommands, DnsPrintsTheRecordsOfTheListenersAndKeys) {
   EXPECT_EQ(out.find("_pop3"), std::string::npos) << "no POP3 listener, no POP3 record";
   for (const auto& k : key_states(*store_, "example.test"))
     EXPECT_NE(out.find(k.substr(0, k.find(' ')) + "._domainkey.example.test. TXT \"v=DKIM1;"), std::string::npos);
+}
+
+TEST_F(AdminCommands, DnsCheckSaysWhatIsInPlaceMissingOrWrong) {
+  add_domain("example.test");
+  Config config;
+  config.hostname = "mail.example.test";
+  test::StubResolver dns;
+  dns.mx["example.test"] = {{10, "mail.example.test"}};
+  dns.a["mail.example.test"] = {"192.0.2.1"};
+  dns.ptr["1.2.0.192.in-addr.arpa"] = {"mail.example.test"};
+  dns.txt["example.test"] = {"v=spf1 mx -all"};
+  dns.txt["_dmarc.example.test"] = {"v=DMARC1; p=reject; rua=mailto:postmaster@example.test"};
+  auto keys = run_blocking(store_->list_dkim_keys("example.test"));
+  ASSERT_TRUE(keys);
+  ASSERT_EQ(keys->size(), 2u);
+  for (const auto& k : *keys)
+    dns.txt[k.selector + "._domainkey.example.test"] = {dkim::PrivateKey::from_pem(k.private_key)->dns_record()};
+
+  Ran good = run([&](store::Store& s, Output io) { return dns_check(s, config, "example.test", dns, io); });
+  EXPECT_EQ(good.code, 0) << good.out << good.err;
+  EXPECT_NE(good.out.find("ok       MX       example.test: MX mail.example.test"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("ok       PTR      192.0.2.1: mail.example.test"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("ok       SPF      example.test: pass for 192.0.2.1"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("ok       DMARC    _dmarc.example.test: p=reject"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("missing  TLS-RPT"), std::string::npos) << "optional, and does not fail the check";
+  EXPECT_NE(good.out.find("Every record mail needs is in place."), std::string::npos);
+
+  // SPF that leaves the host out, a key not published, another key
+  // published wrong, no reverse record, no DMARC.
+  dns.txt["example.test"] = {"v=spf1 ip4:198.51.100.0/24 -all"};
+  dns.txt.erase((*keys)[0].selector + "._domainkey.example.test");
+  dns.txt[(*keys)[1].selector + "._domainkey.example.test"] = {"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOC"};
+  dns.ptr.clear();
+  dns.txt.erase("_dmarc.example.test");
+  Ran bad = run([&](store::Store& s, Output io) { return dns_check(s, config, "example.test", dns, io); });
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("wrong    SPF      example.test: fail for 192.0.2.1"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("missing  DKIM     " + (*keys)[0].selector + "._domainkey.example.test (active): publish:"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("wrong    DKIM     " + (*keys)[1].selector + "._domainkey.example.test (active): the "
+                                                                    "published key is not this server's"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("missing  PTR      192.0.2.1: no PTR record"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("missing  DMARC"), std::string::npos) << bad.out;
+
+  // A domain that is not ours is an error, not a report.
+  EXPECT_NE(fails([&](store::Store& s, Output io) { return dns_check(s, config, "other.test", dns, io); }, 1)
+                .find("not a local domain"),
+            std::string::npos);
 }
 
 TEST(AdminTxt, LongValuesAreSplitIntoStringsOf255) {
