@@ -144,13 +144,17 @@ int dkim_rotate(store::Store& store, const std::string& name, Output io) {
   return 0;
 }
 
+Result<std::vector<store::DkimKey>> local_domain_keys(store::Store& store, const std::string& domain) {
+  auto found = run_blocking(store.find_domain(domain));
+  if (!found) return std::move(found).error();
+  if (!*found) return make_error(Errc::not_found, fmt::format("domain {} is not a local domain", domain));
+  return run_blocking(store.list_dkim_keys(domain));
+}
+
 int dns_records(store::Store& store, const Config& config, const std::string& name, Output io) {
   auto domain = domain_argument(name);
   if (!domain) return fail(io, domain.error());
-  auto found = run_blocking(store.find_domain(*domain));
-  if (!found) return fail(io, found.error());
-  if (!*found) return fail(io, make_error(Errc::not_found, fmt::format("domain {} is not a local domain", *domain)));
-  auto keys = run_blocking(store.list_dkim_keys(*domain));
+  auto keys = local_domain_keys(store, *domain);
   if (!keys) return fail(io, keys.error());
   const std::string& d = *domain;
   const std::string& host = config.hostname;

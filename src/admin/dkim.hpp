@@ -23,6 +23,9 @@ int dkim_list(store::Store& store, const std::optional<std::string>& domain, Out
 int dkim_rotate(store::Store& store, const std::string& domain, Output io);
 
 // Every record to publish for DOMAIN, in zone-file syntax.
+// The DKIM keys of a local domain (Errc::not_found when it is not one).
+Result<std::vector<store::DkimKey>> local_domain_keys(store::Store& store, const std::string& domain);
+
 int dns_records(store::Store& store, const Config& config, const std::string& domain, Output io);
 
 // The zone-file form of a TXT value: quoted strings of at most 255 octets
