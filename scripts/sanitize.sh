@@ -40,7 +40,10 @@ run_asan() {
     cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DTERN_SANITIZE=ON \
       -DTERN_DEBUG_LINES_ONLY="${TERN_DEBUG_LINES_ONLY:-OFF}"
   fi
+  local start=$SECONDS
   cmake --build "$build" -j "$jobs"
+  echo "== asan build: $((SECONDS - start)) s" >&2
+  start=$SECONDS
   local reports="$PWD/$build/sanitizer-reports"
   rm -rf "$reports" && mkdir -p "$reports"
   # abort_on_error: a report ends the process at once (a test sees it die);
@@ -62,6 +65,7 @@ run_asan() {
     status=1
   fi
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+  echo "== asan tests: $((SECONDS - start)) s" >&2
   return $status
 }
 
@@ -71,7 +75,9 @@ run_tsan() {
     cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_TSAN=ON \
       -DTERN_DEBUG_LINES_ONLY="${TERN_DEBUG_LINES_ONLY:-OFF}"
   fi
+  local start=$SECONDS
   cmake --build "$build" -j "$jobs" --target test_store test_queue
+  echo "== tsan build: $((SECONDS - start)) s" >&2
   local reports="$PWD/$build/sanitizer-reports"
   rm -rf "$reports" && mkdir -p "$reports"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/report.tsan"
