@@ -379,7 +379,12 @@ Result<Config> parse_config(std::string_view text, const std::string& source,
   }
 
   if (const auto* relay = r.subtable(root, "relay")) {
-    r.check_keys(*relay, "relay.", {"smarthost", "routes", "smarthost_user", "smarthost_password_file"});
+    r.check_keys(*relay, "relay.",
+                 {"smarthost", "routes", "smarthost_user", "smarthost_password_file", "srs", "srs_secret_file"});
+    r.boolean(*relay, "relay.", "srs", config.relay.srs);
+    std::string srs_file;
+    r.string(*relay, "relay.", "srs_secret_file", srs_file);
+    if (!srs_file.empty()) config.relay.srs_secret_file = resolve_path(base_dir, srs_file);
     r.string(*relay, "relay.", "smarthost", config.relay.smarthost);
     if (!r.failed() && !config.relay.smarthost.empty())
       if (auto e = parse_endpoint(config.relay.smarthost); !e) r.fail("relay.smarthost", e.error().message);

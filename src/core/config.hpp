@@ -78,6 +78,11 @@ struct RelayConfig {
   // name, and a file whose first line is the password (kept out of the config).
   std::string smarthost_user;
   std::filesystem::path smarthost_password_file;
+  // SRS for mail forwarded off-server (delivery/srs.hpp), with the secret
+  // in this file (made when missing; default: data_dir/srs.secret). Nodes
+  // that share a store must share the file.
+  bool srs = true;
+  std::filesystem::path srs_secret_file;
 };
 
 struct LimitsConfig {

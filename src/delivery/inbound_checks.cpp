@@ -105,8 +105,10 @@ asio::awaitable<InboundVerdict> check_inbound(dns::Resolver* resolver, store::St
       v.spf = std::move(none);
     }
   }
+  // The SPF-authenticated domain (RFC 7489 3.1.2): MAIL FROM's, or HELO's
+  // for the null sender, which is what check_host was given.
   const std::string spf_pass_domain =
-      v.spf && v.spf->status == spf::Status::pass && !v.spf->helo ? text::to_lower(v.spf->domain) : std::string();
+      v.spf && v.spf->status == spf::Status::pass ? text::to_lower(v.spf->domain) : std::string();
 
   // DMARC: for each From: domain.
   std::vector<std::string> from_domains;

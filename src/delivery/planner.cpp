@@ -51,6 +51,17 @@ void outbound_envelope(const Input& input, Plan& plan) {
   outbound.smtputf8 = envelope.smtputf8;
   outbound.eight_bit = envelope.body == smtp::BodyType::eight_bit_mime;
   outbound.auth_user = envelope.auth_user;
+  // Mail from elsewhere that goes out again was forwarded by an alias: its
+  // sender is rewritten (SRS) at the alias's domain, which names tern in SPF.
+  if (input.srs == nullptr || input.origin != Origin::smtp || !envelope.auth_user.empty() || outbound.sender.empty())
+    return;
+  for (const auto& r : input.recipients) {
+    if (!r.resolution.local_domain || r.resolution.external.empty()) continue;
+    auto at = r.address.rfind('@');
+    if (at == std::string::npos) continue;
+    outbound.sender = input.srs->forward(outbound.sender, r.address.substr(at + 1), input.now);
+    return;
+  }
 }
 
 void return_path(const Input& input, Plan& plan) {

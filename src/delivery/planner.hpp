@@ -48,6 +48,7 @@
 
 #include "core/address.hpp"
 #include "core/spool.hpp"
+#include "delivery/srs.hpp"
 #include "mailauth/dkim.hpp"
 #include "smtp/protocol/types.hpp"
 #include "store/types.hpp"
@@ -98,6 +99,9 @@ struct Input {
   // The Authentication-Results: field (RFC 8601) of the checks the caller
   // made (DKIM verification of mail from elsewhere); "" for none.
   std::string authentication_results;
+  // SRS (srs.hpp): mail from elsewhere forwarded by an alias off-server
+  // leaves with an SRS0 envelope sender at the alias's domain.
+  const SrsKey* srs = nullptr;
 };
 
 struct Plan {

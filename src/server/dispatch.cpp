@@ -44,7 +44,8 @@ asio::awaitable<void> dispatch_session(Services& services, const ListenerConfig&
                                 *services.tls,           *services.authenticator, *services.throttle,
                                 services.stopping,       services.shared_changes.get(),
                                 services.stress,         services.signing.get(),
-                                services.resolver.get(), &listener.inbound};
+                                services.resolver.get(), &listener.inbound,
+                                services.srs.get()};
   switch (protocol) {
     case Protocol::smtp:
     case Protocol::submission:

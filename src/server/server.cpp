@@ -85,6 +85,13 @@ Result<void> Server::start() {
   auto resolver = dns::Resolver::create(config_.dns.servers);
   if (!resolver) return std::move(resolver).error();
   services_->resolver = std::move(*resolver);
+  if (config_.relay.srs) {
+    const auto path = config_.relay.srs_secret_file.empty() ? config_.data_dir / "srs.secret"
+                                                             : config_.relay.srs_secret_file;
+    auto key = delivery::SrsKey::load_or_create(path);
+    if (!key) return std::move(key).error();
+    services_->srs = std::make_unique<delivery::SrsKey>(std::move(*key));
+  }
   if (auto r = init_services(*services_); !r) return r;
   queue::SchedulerOptions scheduler_options;
   scheduler_options.signing = services_->signing.get();

@@ -9,6 +9,7 @@
 #include "auth/throttle.hpp"
 #include "core/config.hpp"
 #include "delivery/signing.hpp"
+#include "delivery/srs.hpp"
 #include "dns/resolver.hpp"
 #include "net/tls.hpp"
 #include "store/shared_changes.hpp"
@@ -29,6 +30,7 @@ struct Services {
   std::unique_ptr<store::SharedChanges> shared_changes;
   std::unique_ptr<delivery::SigningKeys> signing;  // DKIM keys for outgoing mail
   std::unique_ptr<dns::Resolver> resolver;         // DNS for the checks of inbound mail
+  std::unique_ptr<delivery::SrsKey> srs;           // [relay] srs: forwarded mail's envelope sender
 };
 
 }  // namespace tern::server

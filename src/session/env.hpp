@@ -14,6 +14,7 @@
 
 namespace tern::delivery {
 class SigningKeys;  // delivery/signing.hpp, a layer above: sessions that send mail use it
+class SrsKey;       // delivery/srs.hpp: SMTP sessions forward mail with it
 }
 namespace tern::dns {
 class Resolver;  // dns/resolver.hpp: sessions that check mail use it
@@ -43,6 +44,9 @@ struct SessionEnv {
   // What the listener does with mail from elsewhere that fails SPF, DKIM or
   // DMARC; when absent, the config's [inbound].
   const InboundPolicy* inbound = nullptr;
+  // SRS for mail forwarded off-server, and for the bounces that come back;
+  // when absent, forwarded mail keeps its envelope sender.
+  const delivery::SrsKey* srs = nullptr;
 
   const InboundPolicy& inbound_policy() const { return inbound != nullptr ? *inbound : config.inbound; }
 };

@@ -21,6 +21,7 @@
 #include "delivery/planner.hpp"
 #include "delivery/sender_policy.hpp"
 #include "delivery/signing.hpp"
+#include "delivery/srs.hpp"
 #include "dns/resolver.hpp"
 #include "mailauth/authentication_results.hpp"
 #include "mailauth/dkim_verify.hpp"
@@ -133,6 +134,15 @@ class Session final : public CoreHandler {
     if (!resolution) {
       log::error("session={} event=store_error op=resolve error={}", id_, log::kv(resolution.error().message));
       co_return RecipientVerdict::temporary_failure;
+    }
+    // An SRS address of ours (a bounce of mail tern forwarded) goes on to
+    // the original sender when its hash and age check out.
+    if (resolution->local_domain && !resolution->found() && env_.srs != nullptr &&
+        delivery::is_srs_local_part(key.substr(0, key.rfind('@')))) {
+      if (auto original = env_.srs->reverse(key, static_cast<std::int64_t>(std::time(nullptr)))) {
+        log::info("session={} event=srs_reverse to={} original={}", id_, log::kv(key), log::kv(*original));
+        resolution->external.push_back(std::move(*original));
+      }
     }
     const RecipientVerdict verdict = delivery::relay_verdict(*resolution, check.address, !check.auth_user.empty());
     log::info("session={} event=rcpt to={} verdict={}", id_, log::kv(key), verdict_name(verdict));
@@ -296,6 +306,7 @@ class Session final : public CoreHandler {
     }
     input.message = (*body)->view();
     input.spool = &deliver.message;
+    input.srs = env_.srs;
     // The From: addresses of mail from an authenticated user: checked by
     // the sender policy, and their domain chooses the DKIM keys.
     std::vector<std::string> from = delivery::from_addresses(input.message);

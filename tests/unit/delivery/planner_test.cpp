@@ -147,6 +147,31 @@ TEST(PlanDelivery, AliasToAnExternalAddressIsQueuedWithTheRecipientsDsnParameter
   EXPECT_EQ(plan.trace.rfind("Received: ", 0), 0u);
 }
 
+TEST(PlanDelivery, ForwardedMailFromElsewhereGetsAnSrsSender) {
+  SrsKey key("secret");
+  auto e = envelope({addr("fwd", "example.test")});
+  Input in = input_for(e, {Recipient{"fwd@example.test", "", 0, local({}, {"x@remote.example"})}});
+  in.srs = &key;
+  auto plan = plan_delivery(in);
+  ASSERT_TRUE(plan.delivery.outbound);
+  EXPECT_TRUE(plan.delivery.outbound->sender.starts_with("SRS0=")) << plan.delivery.outbound->sender;
+  EXPECT_TRUE(plan.delivery.outbound->sender.ends_with("=example.org=alice@example.test"));
+  EXPECT_EQ(key.reverse(plan.delivery.outbound->sender, when), "alice@example.org");
+
+  // Not: the null sender (a bounce goes nowhere), mail a user submitted
+  // (its sender is theirs), mail without a forwarding alias.
+  Input bounce = in;
+  bounce.envelope.sender.reset();
+  EXPECT_EQ(plan_delivery(bounce).delivery.outbound->sender, "");
+  Input submitted = in;
+  submitted.origin = Origin::submission;
+  submitted.envelope.auth_user = "alice@example.org";
+  EXPECT_EQ(plan_delivery(submitted).delivery.outbound->sender, "alice@example.org");
+  Input relayed = input_for(e, {Recipient{"x@remote.example", "", 0, remote()}});
+  relayed.srs = &key;
+  EXPECT_EQ(plan_delivery(relayed).delivery.outbound->sender, "alice@example.org");
+}
+
 TEST(PlanDelivery, MixedLocalAndRemoteRecipients) {
   auto e = envelope({addr("bob", "example.test"), addr("Carol", "remote.example"), addr("fwd", "example.test")});
   e.auth_user = "alice@example.test";
