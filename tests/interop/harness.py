@@ -458,6 +458,16 @@ class Dnsmasq:
         self.process.wait(timeout=10)
 
 
+def use_dns(tern, dns, extra=""):
+    """Points a tern that is not running yet at DNS (a Dnsmasq) for its lookups,
+    with `extra` TOML tables after [dns]."""
+    with open(tern.config) as f:
+        config = f.read()
+    with open(tern.config, "w") as f:
+        f.write(config.replace('log_level = "debug"\n',
+                               f'log_level = "debug"\n[dns]\nservers = ["127.0.0.1:{dns.port}"]\n{extra}', 1))
+
+
 def dkim_records(tern, domain):
     """{"SELECTOR._domainkey.DOMAIN": TXT value} of the DKIM records `tern dns DOMAIN` prints."""
     records = {}

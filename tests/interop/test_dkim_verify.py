@@ -18,7 +18,7 @@ import unittest
 import dkim
 import nacl.signing
 
-from harness import DNSMASQ, Dnsmasq, Tern, dkim_records, messages, submit
+from harness import DNSMASQ, Dnsmasq, Tern, dkim_records, messages, submit, use_dns
 
 
 
@@ -50,11 +50,7 @@ class DkimVerification(unittest.TestCase):
         txt["rsa._domainkey.py.test"] = f"v=DKIM1; k=rsa; p={py_rsa_public}"
         txt["revoked._domainkey.py.test"] = "v=DKIM1; k=rsa; p="
         cls.dns = Dnsmasq(txt=txt, local_domains=["a.test", "py.test"])
-        with open(cls.b.config) as f:
-            config = f.read()
-        with open(cls.b.config, "w") as f:
-            f.write(config.replace('log_level = "debug"\n',
-                                   f'log_level = "debug"\n[dns]\nservers = ["127.0.0.1:{cls.dns.port}"]\n', 1))
+        use_dns(cls.b, cls.dns)
         cls.b.start()
         cls.a.start()
 

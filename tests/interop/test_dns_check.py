@@ -4,7 +4,7 @@ private, on a free loopback port) through libunbound: with the records
 host out and a DKIM key unpublished, the check names them and fails."""
 import unittest
 
-from harness import DNSMASQ, Dnsmasq, Tern, dkim_records
+from harness import DNSMASQ, Dnsmasq, Tern, dkim_records, use_dns
 
 
 @unittest.skipUnless(DNSMASQ, "dnsmasq is not installed (scripts/install-deps.sh installs dnsmasq-base)")
@@ -22,11 +22,7 @@ class DnsCheck(unittest.TestCase):
     def serve(self, txt):
         self.dns = Dnsmasq(zones={"example.test": ("mail.example.test", "127.0.0.1")}, txt=txt,
                            local_domains=["example.test"])
-        with open(self.tern.config) as f:
-            config = f.read()
-        with open(self.tern.config, "w") as f:
-            f.write(config.replace('log_level = "debug"\n',
-                                   f'log_level = "debug"\n[dns]\nservers = ["127.0.0.1:{self.dns.port}"]\n', 1))
+        use_dns(self.tern, self.dns)
 
     def test_published_records_check_out(self):
         txt = dkim_records(self.tern, "example.test")

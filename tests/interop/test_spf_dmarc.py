@@ -11,7 +11,7 @@ import smtplib
 import time
 import unittest
 
-from harness import DNSMASQ, Dnsmasq, Tern, dkim_records, messages, submit
+from harness import DNSMASQ, Dnsmasq, Tern, dkim_records, messages, submit, use_dns
 
 
 @unittest.skipUnless(DNSMASQ, "dnsmasq is not installed (scripts/install-deps.sh installs dnsmasq-base)")
@@ -35,12 +35,7 @@ class SpfDmarc(unittest.TestCase):
             "_dmarc.soft.test": "v=DMARC1; p=reject; pct=0",
         })
         cls.dns = Dnsmasq(txt=txt, local_domains=["a.test", "q.test", "n.test", "soft.test", "b.test"])
-        with open(cls.b.config) as f:
-            config = f.read()
-        with open(cls.b.config, "w") as f:
-            f.write(config.replace('log_level = "debug"\n',
-                                   f'log_level = "debug"\n[dns]\nservers = ["127.0.0.1:{cls.dns.port}"]\n'
-                                   '[inbound]\ntrusted_networks = []\n', 1))
+        use_dns(cls.b, cls.dns, '[inbound]\ntrusted_networks = []\n')
         cls.b.start()
         cls.a.start()
 

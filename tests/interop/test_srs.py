@@ -9,7 +9,7 @@ import smtplib
 import time
 import unittest
 
-from harness import DNSMASQ, Dnsmasq, Tern, messages
+from harness import DNSMASQ, Dnsmasq, Tern, messages, use_dns
 
 
 @unittest.skipUnless(DNSMASQ, "dnsmasq is not installed (scripts/install-deps.sh installs dnsmasq-base)")
@@ -26,11 +26,7 @@ class Srs(unittest.TestCase):
         cls.b.cli("alias", "add", "fwd@b.test", "carol@c.test")
         cls.dns = Dnsmasq(txt={"b.test": "v=spf1 ip4:127.0.0.1 -all", "origin.test": "v=spf1 ip4:192.0.2.1 -all"},
                           local_domains=["b.test", "origin.test", "c.test"])
-        with open(cls.c.config) as f:
-            config = f.read()
-        with open(cls.c.config, "w") as f:
-            f.write(config.replace('log_level = "debug"\n',
-                                   f'log_level = "debug"\n[dns]\nservers = ["127.0.0.1:{cls.dns.port}"]\n', 1))
+        use_dns(cls.c, cls.dns)
         cls.c.start()
         cls.b.start()
 
